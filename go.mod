@@ -1,0 +1,3 @@
+module github.com/gorseq/gorseq
+
+go 1.26
