@@ -95,8 +95,8 @@ const (
 	// cpu_id, rseq_cs and flags.
 	rseqOrigFeatureSize = 20
 
-	_EPERM  = 1
-	_EBUSY  = 16
+	_EPERM = 1
+	_EBUSY = 16
 )
 
 // rseqSig is the signature that must precede every abort handler. These are
@@ -171,9 +171,9 @@ type gorseqABIType struct {
 
 // rseqState holds what m0 decided at start-up.
 var rseqState struct {
-	inited bool   // m0 ran rseqinit
-	length uint32 // registration length for own areas
-	align  uint32 // alignment of own areas
+	inited bool    // m0 ran rseqinit
+	length uint32  // registration length for own areas
+	align  uint32  // alignment of own areas
 	offset uintptr // glibc: __rseq_offset
 }
 

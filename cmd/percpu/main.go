@@ -1,0 +1,53 @@
+// Copyright 2026 The gorseq Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+// Command percpu shows what github.com/gorseq/gorseq/percpu has in this
+// process.
+//
+// Usage:
+//
+//	percpu info   print the rseq mode, the reason for any fallback, and the
+//	              kernel features in use
+//	percpu demo   pin a thread to each allowed CPU in turn and show that
+//	              percpu.CPU agrees with the kernel
+//
+// Build it with gorseq's patched toolchain (./build.sh) to get rseq; with a
+// stock toolchain it reports the fallback.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `usage: percpu <command>
+
+commands:
+  info    print the rseq mode and kernel features of this process
+  demo    pin a thread to each allowed CPU and read percpu.CPU there
+`
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "info":
+		err = info()
+	case "demo":
+		err = demo()
+	case "-h", "-help", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "percpu: unknown command %q\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "percpu %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}

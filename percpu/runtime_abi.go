@@ -1,0 +1,95 @@
+// Copyright 2026 The gorseq Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+package percpu
+
+import (
+	"fmt"
+	_ "unsafe" // for go:linkname
+)
+
+// abiVersion is the version of runtime.gorseqABI this package understands.
+const abiVersion = 1
+
+// Runtime modes, as the patched runtime publishes them.
+const (
+	rtModeOff   = 0
+	rtModeOwn   = 1
+	rtModeGlibc = 2
+)
+
+// runtimeABI mirrors runtime.gorseqABI in the gorseq runtime patch
+// (overlay/runtime/rseq_linux.go). Fields are only appended there; a
+// change of meaning bumps the version.
+type runtimeABI struct {
+	version       uint32
+	mode          uint32
+	reason        uint32
+	errno         uint32
+	featureSize   uint32
+	align         uint32
+	length        uint32
+	sig           uint32
+	gM            uintptr
+	mArea         uintptr
+	threadsFailed uint32
+	_             uint32
+}
+
+// rt is the runtime's description of the process's rseq set-up. A patched
+// runtime defines runtime.gorseqABI with a non-zero version, and the
+// linker binds rt to it. A stock runtime has no such symbol, and rt is
+// this package's own zero value: version 0, fallback.
+//
+//go:linkname rt runtime.gorseqABI
+var rt runtimeABI
+
+// The assembly reads these. rseqMArea is the offset of the rseq area
+// pointer in the runtime's m, or 0 when the process has no rseq; rseqGM
+// is the offset of m in g. Written once by init.
+var (
+	rseqGM    uintptr
+	rseqMArea uintptr
+)
+
+// Field offsets in struct rseq (include/uapi/linux/rseq.h).
+const (
+	rseqNodeIDEnd = 24 // node_id is at 20..24 (kernel 6.3+)
+	rseqMMCIDEnd  = 28 // mm_cid is at 24..28 (kernel 6.3+)
+)
+
+// Reasons the runtime gives for rseq being off (runtime rseqOff*).
+var runtimeReasons = map[uint32]string{
+	1: "rseq disabled by GODEBUG=rseq=0",
+	2: "the kernel has no rseq (ENOSYS)",
+	3: "rseq refused (EPERM: a seccomp filter?)",
+	4: "the thread already had an rseq registration the runtime cannot find",
+	5: "rseq registration failed",
+}
+
+// initRuntimeABI validates rt and returns the reason for falling back, or
+// "" when the process has rseq.
+func initRuntimeABI() string {
+	switch {
+	case rt.version == 0:
+		return "the Go runtime has no gorseq patch (build with gorseq's build.sh toolchain)"
+	case rt.version != abiVersion:
+		return fmt.Sprintf("the runtime's gorseq ABI is version %d, this percpu understands %d: rebuild the toolchain with the build.sh of this module's version", rt.version, abiVersion)
+	case rt.mode == rtModeOff:
+		reason, ok := runtimeReasons[rt.reason]
+		if !ok {
+			reason = fmt.Sprintf("rseq off (runtime reason %d)", rt.reason)
+		}
+		if rt.errno != 0 {
+			reason += fmt.Sprintf(", errno %d", rt.errno)
+		}
+		return reason
+	case rt.mode != rtModeOwn && rt.mode != rtModeGlibc:
+		return fmt.Sprintf("the runtime reports an unknown rseq mode %d", rt.mode)
+	case rt.gM == 0 || rt.mArea == 0:
+		return "the runtime publishes no offsets for the rseq area"
+	}
+	rseqGM, rseqMArea = rt.gM, rt.mArea
+	return ""
+}
