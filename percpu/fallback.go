@@ -49,6 +49,18 @@ func fallbackAgrees(k int) bool {
 	return false
 }
 
+// fallbackCPU is CPU without rseq.
+func fallbackCPU() int {
+	cpu, _ := fallbackCPUNode()
+	return cpu
+}
+
+// fallbackNode is Node without rseq.
+func fallbackNode() int {
+	_, node := fallbackCPUNode()
+	return node
+}
+
 // fallbackCPUNode returns the current CPU and node without rseq.
 func fallbackCPUNode() (cpu, node int) {
 	if fallbackKind == fallbackGetcpu {

@@ -12,19 +12,33 @@
 #define RSEQ_MM_CID 24
 
 // The runtime's TLS slot for g, as in the runtime's go_tls.h.
+// The first BYTE sequence in RSEQ_AREA is MOVQ %fs:0, AX
+// (64 48 8b 04 25 00 00 00 00), which the assembler has no syntax for.
 #define get_tls(r) MOVQ TLS, r
 #define g(r) 0(r)(TLS*1)
 
-// RSEQ_AREA loads the address of the current M's rseq area into reg, or
-// jumps to none when the process has no rseq. Clobbers CX and DX. The M
-// cannot change under the caller: assembly is not an async preemption
-// point and nothing here calls out.
-#define RSEQ_AREA(reg, none) \
+// rseqPath values (runtime_abi.go).
+#define RSEQ_PATH_TP 1
+#define RSEQ_PATH_M 2
+
+// RSEQ_AREA loads the address of the current thread's rseq area into AX,
+// or jumps to none when the process has no rseq. Clobbers CX and DX. The
+// thread cannot change under the caller: assembly is not an async
+// preemption point and nothing here calls out. viam and found are labels
+// for the macro's own use.
+#define RSEQ_AREA(none, viam, found) \
+	CMPB	·rseqPath(SB), $RSEQ_PATH_TP; \
+	JNE	viam; \
+	BYTE $0x64; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0; \
+	ADDQ	·rseqTPOffset(SB), AX; \
+	JMP	found; \
+viam: \
+	CMPB	·rseqPath(SB), $RSEQ_PATH_M; \
+	JNE	none; \
 	MOVQ	·rseqMArea(SB), CX; \
-	TESTQ	CX, CX; \
-	JZ	none; \
-	get_tls(reg); \
-	MOVQ	g(reg), reg; \
+	get_tls(AX); \
+	MOVQ	g(AX), AX; \
 	MOVQ	·rseqGM(SB), DX; \
-	MOVQ	(reg)(DX*1), reg; \
-	MOVQ	(reg)(CX*1), reg
+	MOVQ	(AX)(DX*1), AX; \
+	MOVQ	(AX)(CX*1), AX; \
+found:

@@ -34,7 +34,8 @@ type runtimeABI struct {
 	gM            uintptr
 	mArea         uintptr
 	threadsFailed uint32
-	_             uint32
+	tpArea        uint32
+	tpOffset      uintptr
 }
 
 // rt is the runtime's description of the process's rseq set-up. A patched
@@ -45,12 +46,27 @@ type runtimeABI struct {
 //go:linkname rt runtime.gorseqABI
 var rt runtimeABI
 
-// The assembly reads these. rseqMArea is the offset of the rseq area
-// pointer in the runtime's m, or 0 when the process has no rseq; rseqGM
-// is the offset of m in g. Written once by init.
+// How the assembly finds the current thread's rseq area, written once by
+// init and read-only afterwards.
+//
+// rseqPath is rseqPathNone when the process has no rseq. With
+// rseqPathTP, the area is at *(thread pointer) + rseqTPOffset: the thread
+// pointer's first word is glibc's TCB self-pointer (glibc mode) or the
+// runtime's copy of the area address (own mode without cgo). With
+// rseqPathM, the area's address is at offset rseqMArea in the current m,
+// which is at offset rseqGM in g.
 var (
-	rseqGM    uintptr
-	rseqMArea uintptr
+	rseqPath     uint8
+	rseqTPOffset uintptr
+	rseqGM       uintptr
+	rseqMArea    uintptr
+)
+
+// Values of rseqPath; rseq_amd64.h has them too.
+const (
+	rseqPathNone = 0
+	rseqPathTP   = 1
+	rseqPathM    = 2
 )
 
 // Field offsets in struct rseq (include/uapi/linux/rseq.h).
@@ -91,5 +107,9 @@ func initRuntimeABI() string {
 		return "the runtime publishes no offsets for the rseq area"
 	}
 	rseqGM, rseqMArea = rt.gM, rt.mArea
+	rseqPath = rseqPathM
+	if rt.tpArea == 1 {
+		rseqPath, rseqTPOffset = rseqPathTP, rt.tpOffset
+	}
 	return ""
 }

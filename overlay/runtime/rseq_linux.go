@@ -45,8 +45,9 @@ import (
 //
 // Who writes what, when:
 //
-//   - mOS.rseq.area, mOS.rseq.own: only the M's own thread, in minit,
-//     unminit and mdestroy. Read by code running on that same thread (the
+//   - mOS.rseq.area, mOS.rseq.own, and m.tls[1] where rseqSetArea mirrors
+//     the area there: only the M's own thread, in minit, unminit and
+//     mdestroy. Read by code running on that same thread (the
 //     current goroutine's g.m), so no synchronisation is needed.
 //   - The area's cpu_id_start, cpu_id, node_id and mm_cid: only the kernel,
 //     while the registration is live. The runtime initialises cpu_id before
@@ -166,15 +167,17 @@ type gorseqABIType struct {
 	gM            uintptr // offset of m in g
 	mArea         uintptr // offset of mOS.rseq.area in m
 	threadsFailed uint32  // Ms whose registration failed while mode was on; atomic
-	_             uint32
+	tpArea        uint32  // 1: on every M, area = *(thread pointer) + tpOffset
+	tpOffset      uintptr // see tpArea
 }
 
 // rseqState holds what m0 decided at start-up.
 var rseqState struct {
-	inited bool    // m0 ran rseqinit
-	length uint32  // registration length for own areas
-	align  uint32  // alignment of own areas
-	offset uintptr // glibc: __rseq_offset
+	inited  bool    // m0 ran rseqinit
+	tlsArea bool    // mirror mOS.rseq.area in m.tls[1]; see rseqSetArea
+	length  uint32  // registration length for own areas
+	align   uint32  // alignment of own areas
+	offset  uintptr // glibc: __rseq_offset
 }
 
 // rseqGlibcInfo is filled by runtime/cgo's x_cgo_rseq_info.
@@ -240,11 +243,13 @@ func rseqinit() {
 		if info.size != 0 {
 			rseqState.offset = info.offset
 			abi.mode = rseqModeGlibc
+			abi.tpArea, abi.tpOffset = 1, info.offset
 			return
 		}
 	}
 	// Register m0's own area now, as the probe.
 	mp := getg().m
+	rseqState.tlsArea = goarch.IsAmd64 == 1 && !iscgo
 	if errno := rseqRegister(mp); errno != 0 {
 		abi.mode, abi.errno = rseqModeOff, uint32(errno)
 		switch errno {
@@ -260,6 +265,9 @@ func rseqinit() {
 		return
 	}
 	abi.mode = rseqModeOwn
+	if rseqState.tlsArea {
+		abi.tpArea = 1
+	}
 }
 
 // rseqGodebugOff reports whether GODEBUG has rseq=0. The last setting wins,
@@ -296,6 +304,20 @@ func rseqOwnArea(mp *m) *rseqArea {
 	return (*rseqArea)(unsafe.Pointer((p + a - 1) &^ (a - 1)))
 }
 
+// rseqSetArea records a as mp's area. On linux/amd64 without cgo, the
+// thread pointer (%fs base) is &mp.tls[1] (settls skips the g slot), and no
+// other code uses tls[1]: the area's address is kept there too, so that a
+// reader finds it with two loads, %fs:0 and then the field, instead of
+// walking g and m. gorseqABI.tpArea tells readers this holds.
+//
+//go:nosplit
+func rseqSetArea(mp *m, a uintptr) {
+	mp.rseq.area = a
+	if rseqState.tlsArea {
+		mp.tls[1] = a
+	}
+}
+
 // rseqDetach points mp at its own unregistered area, marked with cpu. mp
 // must not have a live registration of its own area.
 //
@@ -303,7 +325,7 @@ func rseqOwnArea(mp *m) *rseqArea {
 func rseqDetach(mp *m, cpu int32) {
 	a := rseqOwnArea(mp)
 	*a = rseqArea{cpuID: cpu}
-	mp.rseq.area = uintptr(unsafe.Pointer(a))
+	rseqSetArea(mp, uintptr(unsafe.Pointer(a)))
 }
 
 // rseqRegister registers mp's own area for the current thread, which must
@@ -319,7 +341,7 @@ func rseqRegister(mp *m) int32 {
 		return -r
 	}
 	mp.rseq.own = true
-	mp.rseq.area = uintptr(unsafe.Pointer(a))
+	rseqSetArea(mp, uintptr(unsafe.Pointer(a)))
 	return 0
 }
 
@@ -335,7 +357,7 @@ func rseqMinit() {
 	switch gorseqABI.mode {
 	case rseqModeGlibc:
 		mp.rseq.own = false
-		mp.rseq.area = rseqThreadPointer() + rseqState.offset
+		rseqSetArea(mp, rseqThreadPointer()+rseqState.offset)
 	case rseqModeOwn:
 		if rseqRegister(mp) != 0 {
 			atomic.Xadd(&gorseqABI.threadsFailed, 1)
