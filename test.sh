@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# test.sh: gorseq's whole test suite, the README's test command (.ci/run
+# runs exactly this). It builds the patched toolchain first (./build.sh is
+# quick when nothing changed), then tests percpu with the stock toolchain
+# (fallback), the patched one (rseq), the overlay, GODEBUG=rseq=0 and Go
+# 1.27, and runs Go's own runtime tests with the patch.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+GO=${GO:-go}
+step() { printf '\n== %s\n' "$*"; }
+
+step "build the patched toolchain"
+./build.sh
+PGO=$PWD/_toolchain/goroot/bin/go
+OVERLAY=$PWD/_toolchain/overlay.json
+
+step "gofmt and go vet"
+unformatted=$(git ls-files '*.go' | grep -v '^overlay/' | xargs gofmt -l)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change: $unformatted" >&2
+	exit 1
+fi
+unformatted=$(gofmt -l overlay)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change: $unformatted" >&2
+	exit 1
+fi
+"$GO" vet ./...
+GOARCH=arm64 "$GO" vet ./...
+
+step "stock toolchain: percpu falls back"
+GORSEQ_EXPECT=fallback "$GO" test -count=1 ./percpu/...
+GORSEQ_EXPECT=fallback "$GO" test -race -count=1 ./percpu/...
+
+step "patched toolchain: rseq (all packages)"
+GORSEQ_EXPECT=rseq "$PGO" test -count=1 ./...
+
+step "patched toolchain, GODEBUG=rseq=0: fallback"
+GODEBUG=rseq=0 GORSEQ_EXPECT=fallback "$PGO" test -count=1 ./percpu/...
+
+step "stock toolchain with go build -overlay: rseq"
+GORSEQ_EXPECT=rseq "$GO" test -overlay="$OVERLAY" -count=1 ./percpu/...
+
+step "Go 1.27: the patch applies, builds and runs"
+GO127=$(GOTOOLCHAIN=go1.27.3 "$GO" env GOROOT)/bin/go
+GO="$GO127" GORSEQ_TOOLCHAIN_DIR=_toolchain127 ./build.sh
+GORSEQ_EXPECT=rseq "$PWD/_toolchain127/goroot/bin/go" test -count=1 ./percpu/...
+
+step "Go's own tests with the patched runtime (go1.26)"
+"$PGO" test -short runtime os/signal sync syscall os/exec
+
+printf '\nall tests passed\n'
