@@ -7,6 +7,7 @@
 package rseqcheck
 
 import (
+	"fmt"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -28,7 +29,8 @@ type RuntimeABI struct {
 	GM            uintptr
 	MArea         uintptr
 	ThreadsFailed uint32
-	_             uint32
+	TPArea        uint32  // 1: area = *(thread pointer) + TPOffset on every M
+	TPOffset      uintptr // see TPArea
 }
 
 // rt binds to runtime.gorseqABI with a patched runtime. A stock runtime
@@ -55,6 +57,26 @@ func RuntimeArea() uintptr {
 	}
 	mp := *(*unsafe.Pointer)(unsafe.Add(getg(), rt.GM))
 	return *(*uintptr)(unsafe.Add(mp, rt.MArea))
+}
+
+// fsWord0 returns the word at %fs:0: the thread pointer under glibc, and
+// m.tls[1] in a Go program without cgo.
+func fsWord0() uintptr
+
+// TPArea reports whether the thread-pointer path the runtime advertises
+// (gorseqABI.tpArea: area = *(%fs:0) + tpOffset), which percpu's readers
+// take, leads to the same area as m.mOS.rseq.area: "match", "mismatch: ..."
+// or "-" when the runtime advertises no such path. The caller must be
+// locked to its thread.
+func TPArea() string {
+	if rt.Version != 1 || rt.TPArea != 1 {
+		return "-"
+	}
+	tp := fsWord0() + rt.TPOffset
+	if m := RuntimeArea(); tp != m {
+		return fmt.Sprintf("mismatch: %%fs:0+%d=%#x, m.rseq.area=%#x", rt.TPOffset, tp, m)
+	}
+	return "match"
 }
 
 // Area results of SameArea.

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/gorseq/gorseq/internal/getcpu"
@@ -53,6 +54,8 @@ func PrintStatus(w io.Writer) {
 	fmt.Fprintf(w, "rt_reason=%d\n", abi.Reason)
 	fmt.Fprintf(w, "rt_errno=%d\n", abi.Errno)
 	fmt.Fprintf(w, "rt_threads_failed=%d\n", abi.ThreadsFailed)
+	fmt.Fprintf(w, "rt_tp_area=%d\n", abi.TPArea)
+	fmt.Fprintf(w, "rt_tp_offset=%d\n", abi.TPOffset)
 }
 
 // Thread is what CheckThread found on one thread.
@@ -60,16 +63,18 @@ type Thread struct {
 	Tid    int
 	Probe  string // Registered, Unregistered or an errno name
 	Area   string // SameArea's answer, or "-" when not asked
+	TP     string // TPArea's answer
 	CPUBad string // "" when percpu.CPU agreed with getcpu, else details
 }
 
 // CheckThread probes the calling thread, which must be locked to its
 // goroutine: its registration (Probe), whether the runtime's published area
 // is the registered one (SameArea, asked only of registered threads when
-// the runtime publishes an area), and whether percpu.CPU agrees with
+// the runtime publishes an area), whether the thread-pointer path to the
+// area agrees with the M's (TPArea), and whether percpu.CPU agrees with
 // getcpu.
 func CheckThread() Thread {
-	t := Thread{Tid: unix.Gettid(), Probe: Probe(), Area: "-"}
+	t := Thread{Tid: unix.Gettid(), Probe: Probe(), Area: "-", TP: TPArea()}
 	if t.Probe == Registered && RuntimeArea() != 0 {
 		t.Area = SameArea()
 	}
@@ -106,13 +111,14 @@ type Tally struct {
 	Tids    map[int]bool
 	Probe   map[string]int
 	Area    map[string]int
+	TP      map[string]int
 	CPUBad  int
 	Fails   []string // details of unexpected results
 }
 
 // NewTally returns an empty Tally.
 func NewTally() *Tally {
-	return &Tally{Tids: map[int]bool{}, Probe: map[string]int{}, Area: map[string]int{}}
+	return &Tally{Tids: map[int]bool{}, Probe: map[string]int{}, Area: map[string]int{}, TP: map[string]int{}}
 }
 
 // Add records one thread's result.
@@ -123,6 +129,14 @@ func (t *Tally) Add(r Thread) {
 	t.Tids[r.Tid] = true
 	t.Probe[r.Probe]++
 	t.Area[r.Area]++
+	tp := r.TP
+	if strings.HasPrefix(tp, "mismatch") {
+		tp = "mismatch"
+		if len(t.Fails) < 20 {
+			t.Fails = append(t.Fails, fmt.Sprintf("tid %d: %s", r.Tid, r.TP))
+		}
+	}
+	t.TP[tp]++
 	if r.CPUBad != "" {
 		t.CPUBad++
 		if len(t.Fails) < 20 {
@@ -132,7 +146,7 @@ func (t *Tally) Add(r Thread) {
 }
 
 // Print writes the tally as prefix_key=value lines: threads, distinct_tids,
-// probe_<result>, area_<result>, cpu_bad, and fail lines.
+// probe_<result>, area_<result>, tp_<result>, cpu_bad, and fail lines.
 func (t *Tally) Print(w io.Writer, prefix string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -147,6 +161,13 @@ func (t *Tally) Print(w io.Writer, prefix string) {
 			name = "unchecked"
 		}
 		fmt.Fprintf(w, "%s_area_%s=%d\n", prefix, name, t.Area[k])
+	}
+	for _, k := range sortedKeys(t.TP) {
+		name := k
+		if name == "-" {
+			name = "unchecked"
+		}
+		fmt.Fprintf(w, "%s_tp_%s=%d\n", prefix, name, t.TP[k])
 	}
 	fmt.Fprintf(w, "%s_cpu_bad=%d\n", prefix, t.CPUBad)
 	for _, f := range t.Fails {
