@@ -78,10 +78,13 @@ const (
 
 	// rseqBufAlign and rseqBufLen bound the own area this runtime can
 	// register: an area of up to rseqBufLen bytes aligned to up to
-	// rseqBufAlign. A kernel asking for more falls back to the original
-	// 32-byte registration, which every kernel accepts.
-	rseqBufAlign = 64
-	rseqBufLen   = 128
+	// rseqBufAlign. A kernel asking for more (a feature size above 32)
+	// gets the original 32-byte registration, which every kernel accepts
+	// and which holds every field up to mm_cid. The buffer is kept this
+	// small on purpose: m must stay in a size class whose alignment the
+	// runtime's spinbit mutex needs (go1.27 checks this at start-up).
+	rseqBufAlign = 32
+	rseqBufLen   = 32
 
 	rseqFlagUnregister = 1
 

@@ -1,0 +1,262 @@
+// Copyright 2026 The gorseq Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+#include "textflag.h"
+#include "cs_amd64.h"
+
+// Results: >= 0 the shard committed to; -1 no rseq on this thread;
+// -2 the compare failed (or the list is empty); -3 a corrupt list link.
+
+// func csAdd(addr uintptr, v int64, field uintptr) int32
+//
+// load-add-store: *(addr + shard) += v.
+TEXT ·csAdd(SB), NOSPLIT|NOFRAME, $0-28
+	CS_ANCHORS
+	CS_AREA
+	MOVQ	addr+0(FP), SI
+	MOVQ	v+8(FP), DI
+	MOVQ	field+16(FP), DX
+	MOVQ	·csDesc+CS_ADD(SB), R8
+retry:
+	MOVQ	R8, RSEQ_CS(AX)
+start:
+	CS_INDEX(DX)
+	ADDQ	SI, R10
+	MOVQ	(R10), R11
+	ADDQ	DI, R11
+	MOVQ	R11, (R10)
+post:
+	MOVL	R9, ret+24(FP)
+	RET
+	CS_ABORT_SIG
+abort:
+	CS_COUNT_ABORT
+	JMP	retry
+norseq:
+	MOVL	$-1, ret+24(FP)
+	RET
+
+// func csCmpStore(addr uintptr, old, new uint64, field uintptr) int32
+//
+// load-compare-store: if *(addr + shard) == old { *(addr + shard) = new }.
+TEXT ·csCmpStore(SB), NOSPLIT|NOFRAME, $0-36
+	CS_ANCHORS
+	CS_AREA
+	MOVQ	addr+0(FP), SI
+	MOVQ	old+8(FP), DI
+	MOVQ	new+16(FP), BX
+	MOVQ	field+24(FP), DX
+	MOVQ	·csDesc+CS_CMPSTORE(SB), R8
+retry:
+	MOVQ	R8, RSEQ_CS(AX)
+start:
+	CS_INDEX(DX)
+	ADDQ	SI, R10
+	CMPQ	(R10), DI
+	JNE	mismatch
+	MOVQ	BX, (R10)
+post:
+	MOVL	R9, ret+32(FP)
+	RET
+	CS_ABORT_SIG
+abort:
+	CS_COUNT_ABORT
+	JMP	retry
+mismatch:
+	MOVL	$-2, ret+32(FP)
+	RET
+norseq:
+	MOVL	$-1, ret+32(FP)
+	RET
+
+// func csPop(addr uintptr, links unsafe.Pointer, n uintptr, field uintptr) (item uint64, shard int32)
+//
+// list pop: head := *(addr + shard) (item+1, 0 when empty); fail if 0;
+// *(addr + shard) = links[head-1].
+TEXT ·csPop(SB), NOSPLIT|NOFRAME, $0-44
+	CS_ANCHORS
+	CS_AREA
+	MOVQ	addr+0(FP), SI
+	MOVQ	links+8(FP), DI
+	MOVQ	n+16(FP), BX
+	MOVQ	field+24(FP), DX
+	MOVQ	·csDesc+CS_POP(SB), R8
+retry:
+	MOVQ	R8, RSEQ_CS(AX)
+start:
+	CS_INDEX(DX)
+	ADDQ	SI, R10
+	MOVQ	(R10), R11
+	TESTQ	R11, R11
+	JZ	empty
+	CMPQ	R11, BX
+	JA	corrupt
+	MOVQ	-8(DI)(R11*8), R12
+	MOVQ	R12, (R10)
+post:
+	DECQ	R11
+	MOVQ	R11, item+32(FP)
+	MOVL	R9, shard+40(FP)
+	RET
+	CS_ABORT_SIG
+abort:
+	CS_COUNT_ABORT
+	JMP	retry
+empty:
+	MOVQ	$0, item+32(FP)
+	MOVL	$-2, shard+40(FP)
+	RET
+corrupt:
+	MOVQ	R11, item+32(FP)
+	MOVL	$-3, shard+40(FP)
+	RET
+norseq:
+	MOVQ	$0, item+32(FP)
+	MOVL	$-1, shard+40(FP)
+	RET
+
+// func csPush(addr uintptr, links unsafe.Pointer, item uintptr, field uintptr) int32
+//
+// list push: links[item] = *(addr + shard) (item is the caller's, not yet
+// published); commit *(addr + shard) = item+1.
+TEXT ·csPush(SB), NOSPLIT|NOFRAME, $0-36
+	CS_ANCHORS
+	CS_AREA
+	MOVQ	addr+0(FP), SI
+	MOVQ	links+8(FP), DI
+	MOVQ	item+16(FP), BX
+	MOVQ	field+24(FP), DX
+	MOVQ	·csDesc+CS_PUSH(SB), R8
+	LEAQ	(DI)(BX*8), DI
+	INCQ	BX
+retry:
+	MOVQ	R8, RSEQ_CS(AX)
+start:
+	CS_INDEX(DX)
+	ADDQ	SI, R10
+	MOVQ	(R10), R11
+	MOVQ	R11, (DI)
+	MOVQ	BX, (R10)
+post:
+	MOVL	R9, ret+32(FP)
+	RET
+	CS_ABORT_SIG
+abort:
+	CS_COUNT_ABORT
+	JMP	retry
+norseq:
+	MOVL	$-1, ret+32(FP)
+	RET
+
+// func csStoreCommit(addr uintptr, old, new uint64, dst uintptr, v uint64, field uintptr) int32
+//
+// store-then-commit: if *(addr + shard) == old { *(dst + shard) = v;
+// *(addr + shard) = new }.
+TEXT ·csStoreCommit(SB), NOSPLIT|NOFRAME, $0-52
+	CS_ANCHORS
+	CS_AREA
+	MOVQ	addr+0(FP), SI
+	MOVQ	old+8(FP), DI
+	MOVQ	new+16(FP), BX
+	MOVQ	dst+24(FP), R12
+	MOVQ	v+32(FP), R13
+	MOVQ	field+40(FP), DX
+	MOVQ	·csDesc+CS_STORECOMMIT(SB), R8
+retry:
+	MOVQ	R8, RSEQ_CS(AX)
+start:
+	CS_INDEX(DX)
+	LEAQ	(R12)(R10*1), R11
+	ADDQ	SI, R10
+	CMPQ	(R10), DI
+	JNE	mismatch
+	MOVQ	R13, (R11)
+	MOVQ	BX, (R10)
+post:
+	MOVL	R9, ret+48(FP)
+	RET
+	CS_ABORT_SIG
+abort:
+	CS_COUNT_ABORT
+	JMP	retry
+mismatch:
+	MOVL	$-2, ret+48(FP)
+	RET
+norseq:
+	MOVL	$-1, ret+48(FP)
+	RET
+
+// func csCopyCommit(addr uintptr, old, new uint64, dst uintptr, src unsafe.Pointer, n uintptr, field uintptr) int32
+//
+// copy-then-commit: if *(addr + shard) == old { copy n bytes from src to
+// dst + shard; *(addr + shard) = new }. n is bounded by the caller.
+TEXT ·csCopyCommit(SB), NOSPLIT|NOFRAME, $0-60
+	CS_ANCHORS
+	CS_AREA
+	MOVQ	addr+0(FP), SI
+	MOVQ	old+8(FP), DI
+	MOVQ	new+16(FP), BX
+	MOVQ	src+32(FP), R13
+	MOVQ	field+48(FP), DX
+	MOVQ	·csDesc+CS_COPYCOMMIT(SB), R8
+retry:
+	MOVQ	R8, RSEQ_CS(AX)
+start:
+	CS_INDEX(DX)
+	MOVQ	dst+24(FP), R11
+	ADDQ	R10, R11
+	ADDQ	SI, R10
+	CMPQ	(R10), DI
+	JNE	mismatch
+	// The result, stored now to free R9 for the copy; the stack is
+	// private, so this is not a commit.
+	MOVL	R9, ret+56(FP)
+	MOVQ	n+40(FP), CX
+	XORQ	R9, R9
+copy8:
+	LEAQ	8(R9), R12
+	CMPQ	R12, CX
+	JA	copy1
+	MOVQ	(R13)(R9*1), R12
+	MOVQ	R12, (R11)(R9*1)
+	ADDQ	$8, R9
+	JMP	copy8
+copy1:
+	CMPQ	R9, CX
+	JAE	commit
+	MOVB	(R13)(R9*1), R12
+	MOVB	R12, (R11)(R9*1)
+	INCQ	R9
+	JMP	copy1
+commit:
+	MOVQ	BX, (R10)
+post:
+	RET
+	CS_ABORT_SIG
+abort:
+	CS_COUNT_ABORT
+	JMP	retry
+mismatch:
+	MOVL	$-2, ret+56(FP)
+	RET
+norseq:
+	MOVL	$-1, ret+56(FP)
+	RET
+
+// func csEntries(out *[csCount]unsafe.Pointer)
+TEXT ·csEntries(SB), NOSPLIT, $0-8
+	MOVQ	out+0(FP), DI
+	MOVQ	$·csAdd(SB), AX
+	MOVQ	AX, 0(DI)
+	MOVQ	$·csCmpStore(SB), AX
+	MOVQ	AX, 8(DI)
+	MOVQ	$·csPop(SB), AX
+	MOVQ	AX, 16(DI)
+	MOVQ	$·csPush(SB), AX
+	MOVQ	AX, 24(DI)
+	MOVQ	$·csStoreCommit(SB), AX
+	MOVQ	AX, 32(DI)
+	MOVQ	$·csCopyCommit(SB), AX
+	MOVQ	AX, 40(DI)
+	RET

@@ -1,0 +1,155 @@
+// Copyright 2026 The gorseq Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+package percpu
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+)
+
+// Restartable operations on per-CPU memory.
+//
+// Each operation works on an 8-byte word of a [Block], at a byte offset,
+// in the shard of the calling thread (its CPU or CID, per the Block's
+// [Index]), and returns that shard. It runs as one restartable critical
+// section: if the thread is preempted, migrated or signalled before the
+// final store (the commit), the kernel abandons it and the operation starts
+// over on whatever CPU the thread is then. So a word is only ever written
+// by the CPU that owns it, with plain loads and stores, and no update is
+// lost. Words that these operations write must not be written by anything
+// else while operations may run (an atomic add from another CPU can be
+// overwritten by a commit); read them with atomic loads.
+//
+// Without rseq on the calling thread (see [Status]), the operations do
+// nothing and return [ErrNoRseq]: a structure built on them needs a
+// fallback, as [Counter] has.
+
+// Errors of the restartable operations. They are returned, not wrapped, so
+// that callers can compare them with ==.
+var (
+	// ErrNoRseq: the calling thread has no rseq registration; nothing
+	// was done.
+	ErrNoRseq = errors.New("percpu: no rseq on this thread")
+	// ErrMismatch: the word did not hold the expected value; nothing was
+	// stored.
+	ErrMismatch = errors.New("percpu: word does not hold the expected value")
+	// ErrEmpty: the list of the current shard is empty.
+	ErrEmpty = errors.New("percpu: list is empty")
+	// ErrCorruptList: the list head names an item outside the links.
+	ErrCorruptList = errors.New("percpu: list head out of range of the links")
+)
+
+// MaxCopy is the most bytes [CopyCommit] copies in one critical section.
+// A longer copy is likelier to be aborted and restarted.
+const MaxCopy = 1024
+
+// Results of the critical sections below 0.
+const (
+	csNoRseq  = -1
+	csFailed  = -2
+	csCorrupt = -3
+)
+
+// word returns the address in shard 0 of b's 8-byte word at off, after
+// checking the arguments.
+func (b Block) word(op string, off int) uintptr {
+	if b.addr == nil {
+		panic("percpu: " + op + " on a zero Block (use Alloc)")
+	}
+	if off < 0 || off%8 != 0 || off+8 > 1<<b.class {
+		panic(fmt.Sprintf("percpu: %s: offset %d is not an 8-byte aligned word of a %d-byte Block", op, off, 1<<b.class))
+	}
+	return uintptr(b.addr) + uintptr(off)
+}
+
+func shardResult(r int32, failed error) (int, error) {
+	switch {
+	case r >= 0:
+		return int(r), nil
+	case r == csNoRseq:
+		return -1, ErrNoRseq
+	case r == csCorrupt:
+		return -1, ErrCorruptList
+	}
+	return -1, failed
+}
+
+// Add adds v to the int64 at offset off of the current shard of b
+// (load-add-store) and returns the shard.
+func Add(b Block, off int, v int64) (shard int, err error) {
+	return shardResult(csAdd(b.word("Add", off), v, uintptr(b.field)), nil)
+}
+
+// CompareAndStore stores new in the word at offset off of the current
+// shard of b if it holds old (load-compare-store), and returns the shard.
+// It returns ErrMismatch if the word holds another value.
+func CompareAndStore(b Block, off int, old, new uint64) (shard int, err error) {
+	return shardResult(csCmpStore(b.word("CompareAndStore", off), old, new, uintptr(b.field)), ErrMismatch)
+}
+
+// Pop removes the first item of the current shard's list and returns it
+// with the shard. The list's head is the word at offset off of b: 0 for an
+// empty list, else 1 + the index of the first item. links[i] is the head
+// value that follows item i (0 at the end): links are shared by every
+// shard, and an item is in at most one list at a time. It returns ErrEmpty
+// when the list is empty.
+func Pop(b Block, off int, links []uint64) (item int, shard int, err error) {
+	addr := b.word("Pop", off)
+	if len(links) == 0 {
+		panic("percpu: Pop with no links")
+	}
+	it, r := csPop(addr, unsafe.Pointer(&links[0]), uintptr(len(links)), uintptr(b.field))
+	shard, err = shardResult(r, ErrEmpty)
+	if err != nil {
+		return -1, -1, err
+	}
+	return int(it), shard, nil
+}
+
+// Push makes item the first item of the current shard's list (see [Pop])
+// and returns the shard. The item must be the caller's: in no list, and
+// not pushed by anyone else at the same time.
+func Push(b Block, off int, links []uint64, item int) (shard int, err error) {
+	addr := b.word("Push", off)
+	if item < 0 || item >= len(links) {
+		panic(fmt.Sprintf("percpu: Push: item %d out of range of %d links", item, len(links)))
+	}
+	return shardResult(csPush(addr, unsafe.Pointer(&links[0]), uintptr(item), uintptr(b.field)), nil)
+}
+
+// StoreCommit writes v to the word at offset dstOff of dst and then new to
+// the word at offset off of b, both in the current shard, if the word of b
+// holds old; the second store commits. It returns ErrMismatch, having
+// written nothing, if the word holds another value. dst may be b.
+func StoreCommit(b Block, off int, old, new uint64, dst Block, dstOff int, v uint64) (shard int, err error) {
+	addr := b.word("StoreCommit", off)
+	d := dst.word("StoreCommit", dstOff)
+	return shardResult(csStoreCommit(addr, old, new, d, v, uintptr(b.field)), ErrMismatch)
+}
+
+// CopyCommit copies src to offset dstOff of dst and then stores new in the
+// word at offset off of b, both in the current shard, if the word of b
+// holds old; the store commits. src is at most [MaxCopy] bytes. It returns
+// ErrMismatch, having stored nothing, if the word holds another value. A
+// reader that reads the copy after seeing new (with an atomic load) sees
+// all of it.
+func CopyCommit(b Block, off int, old, new uint64, dst Block, dstOff int, src []byte) (shard int, err error) {
+	addr := b.word("CopyCommit", off)
+	if dst.addr == nil {
+		panic("percpu: CopyCommit to a zero Block (use Alloc)")
+	}
+	if len(src) > MaxCopy {
+		panic(fmt.Sprintf("percpu: CopyCommit of %d bytes, more than MaxCopy (%d)", len(src), MaxCopy))
+	}
+	if dstOff < 0 || dstOff+len(src) > 1<<dst.class {
+		panic(fmt.Sprintf("percpu: CopyCommit: %d bytes at offset %d do not fit a %d-byte Block", len(src), dstOff, 1<<dst.class))
+	}
+	if len(src) == 0 {
+		return CompareAndStore(b, off, old, new)
+	}
+	d := uintptr(dst.addr) + uintptr(dstOff)
+	return shardResult(csCopyCommit(addr, old, new, d, unsafe.Pointer(&src[0]), uintptr(len(src)), uintptr(b.field)), ErrMismatch)
+}
