@@ -18,5 +18,7 @@
 // whose GOROOT has no gorseq patch (go test puts its own GOROOT/bin first
 // on PATH, which is the patched one when the suite runs under it).
 //
-// The tests are linux/amd64 only.
+// The tests are linux/amd64 only. The cgo tests expect glibc 2.35 or
+// newer, which registers rseq for its threads unless
+// GLIBC_TUNABLES=glibc.pthread.rseq=0.
 package registration

@@ -209,7 +209,7 @@ func (b build) binary(t *testing.T) string {
 			r.err = fmt.Errorf("%v (env %v): %v\n%s", cmd.Args, b.env, err, output)
 			return
 		}
-		t.Logf("built %s %v %v in %v", b.pkg, b.flags, b.env, time.Since(start).Round(time.Millisecond))
+		t.Logf("built %s with %s %v %v in %v", b.pkg, b.goBin, b.flags, b.env, time.Since(start).Round(time.Millisecond))
 		r.path = out
 	})
 	if r.err != nil {
