@@ -1,0 +1,120 @@
+// Copyright 2026 The gorseq Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+package percpu
+
+import (
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Counter is a per-CPU int64 counter: Add updates the current CPU's shard
+// with a restartable load-add-store, a few plain instructions, so that
+// goroutines on different CPUs never contend; Load sums the shards. Use it
+// for hot counters that are updated far more often than read (requests,
+// bytes, events). The zero Counter is ready to use and counts from 0. A
+// Counter must not be copied after first use.
+//
+// In every shard a Counter has two words: one that only restartable
+// commits write (threads with rseq), and one that only atomic adds write
+// (threads without: a stock toolchain, GODEBUG=rseq=0, a thread whose
+// registration failed), indexed by P. The two kinds never write the same
+// word, so no update is lost when they mix. A Counter costs 16 bytes per
+// possible CPU of per-CPU memory, and returns it when the Counter is
+// garbage collected.
+//
+// Counter implements expvar.Var.
+type Counter struct {
+	_ noCopy
+	// shard0 is the counter's Block in shard 0, nil before first use.
+	// Set once.
+	shard0 atomic.Pointer[counterShard]
+}
+
+// counterShard is a Counter's Block in one shard.
+type counterShard struct {
+	rseq     int64 // written only by restartable commits
+	fallback int64 // written only by atomic adds
+}
+
+// noCopy makes go vet's copylocks check report copies of a Counter.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
+
+// Add adds v to the counter.
+func (c *Counter) Add(v int64) {
+	s := c.shard0.Load()
+	if s == nil {
+		s = c.init()
+	}
+	if mode == ModeFallback || csAdd(uintptr(unsafe.Pointer(s)), v, rseqCPUIDOffset) < 0 {
+		counterAddFallback(s, v)
+	}
+	// c's cleanup frees the Block: c must outlive the critical section.
+	runtime.KeepAlive(c)
+}
+
+// Inc adds 1 to the counter.
+func (c *Counter) Inc() { c.Add(1) }
+
+// Dec subtracts 1 from the counter.
+func (c *Counter) Dec() { c.Add(-1) }
+
+// counterAddFallback adds v to the fallback word of the shard of the
+// current P, atomically: another thread without rseq may add to the same
+// word (P ids above the shard count wrap around).
+func counterAddFallback(s0 *counterShard, v int64) {
+	p := procPin()
+	atomic.AddInt64(&s0.in(p%shardCount).fallback, v)
+	procUnpin()
+}
+
+// in returns the counter's Block in shard i, given its Block in shard 0.
+func (s0 *counterShard) in(i int) *counterShard {
+	return (*counterShard)(unsafe.Add(unsafe.Pointer(s0), i<<regionStrideShift))
+}
+
+// Load returns the counter's value: the sum of its shards, each read
+// atomically. Adds that run at the same time may or may not be included.
+func (c *Counter) Load() int64 {
+	s0 := c.shard0.Load()
+	if s0 == nil {
+		return 0
+	}
+	var sum int64
+	for i := 0; i < shardCount; i++ {
+		s := s0.in(i)
+		sum += atomic.LoadInt64(&s.rseq) + atomic.LoadInt64(&s.fallback)
+	}
+	runtime.KeepAlive(c)
+	return sum
+}
+
+// String returns the counter's value in decimal, for expvar.
+func (c *Counter) String() string { return strconv.FormatInt(c.Load(), 10) }
+
+// counterInit serialises the first use of Counters.
+var counterInit sync.Mutex
+
+// init allocates c's Block on first use.
+func (c *Counter) init() *counterShard {
+	counterInit.Lock()
+	defer counterInit.Unlock()
+	if s := c.shard0.Load(); s != nil {
+		return s
+	}
+	b, err := Alloc(int(unsafe.Sizeof(counterShard{})), ByCPU)
+	if err != nil {
+		panic("percpu: Counter: " + err.Error())
+	}
+	s := (*counterShard)(b.addr)
+	c.shard0.Store(s)
+	runtime.AddCleanup(c, Block.Free, b)
+	return s
+}
