@@ -149,6 +149,38 @@ func TestCgo(t *testing.T) {
 			})
 		}
 	}
+	// C threads that registered an rseq area of their own (a C library
+	// other than glibc, librseq) before calling into Go: the runtime
+	// cannot register there, must count the thread as failed, leave the
+	// thread's registration alone (the thread can unregister it) and let
+	// percpu fall back on it; the extra Ms are fine again for the
+	// ordinary C threads that get them next. Under glibc's registration
+	// the thread's own attempt fails and nothing changes for Go.
+	for _, glibc := range []bool{true, false} {
+		const foreign, fcalls = 8, 20
+		name, env := "foreign-rseq/glibc-rseq", []string(nil)
+		if !glibc {
+			name, env = "foreign-rseq/glibc.pthread.rseq=0", []string{"GLIBC_TUNABLES=glibc.pthread.rseq=0"}
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r := runChild(t, env, cgoProbe(t, ""), "-foreign", itoa(foreign), "-calls", itoa(fcalls))
+			r.wantThreads("cb", threads{n: foreign * fcalls, distinct: foreign, probe: "registered", area: "same"})
+			if glibc {
+				r.wantStatus("glibc")
+				r.wantNum("c_foreign_reg_other", foreign)
+				r.wantThreads("fcb", threads{n: foreign * fcalls, distinct: foreign, probe: "registered", area: "same"})
+				r.wantNum("final_threads_failed", 0)
+				return
+			}
+			r.wantStatus("own")
+			r.wantNum("c_foreign_reg_registered", foreign)
+			r.wantThreads("fcb", threads{n: foreign * fcalls, distinct: foreign, probe: "registered", area: "different"})
+			r.wantNum("c_foreign_unreg_unregistered", foreign)
+			r.wantNum("final_threads_failed", foreign)
+			r.wantNum("c_exit_unregistered", foreign)
+		})
+	}
 	// A program that links runtime/cgo with no C code of its own (as
 	// with the cgo DNS resolver) is linked internally by default.
 	for _, glibc := range []bool{true, false} {

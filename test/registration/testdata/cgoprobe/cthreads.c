@@ -3,8 +3,9 @@
 // license that can be found in the LICENSE file.
 
 // C threads for the cgo child: threads made with pthread_create that call
-// into Go, and threads that take a signal Go handles, each checking its own
-// rseq registration from C before, between and after.
+// into Go, threads that take a signal Go handles, each checking its own
+// rseq registration from C before, between and after, and threads that
+// register an rseq area of their own before they call into Go.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -160,4 +161,58 @@ run_signal_thread(int sig)
 		return err;
 	pthread_join(t, NULL);
 	return 0;
+}
+
+// foreign_thread registers an rseq area of its own, as a C library other
+// than glibc (or a program using librseq) would, then calls into Go. The
+// runtime cannot register its area on such a thread; it must leave the
+// thread's registration alone, so that the thread can unregister it.
+static void *
+foreign_thread(void *p)
+{
+	struct cb_arg *a = p;
+	uint32_t *area;
+	int i, registered;
+
+	area = aligned_alloc(32, 32);
+	if (area == NULL)
+		abort();
+	memset(area, 0, 32);
+	area[1] = (uint32_t)-1; // cpu_id: not registered yet
+	registered = syscall(SYS_RSEQ_AMD64, area, 32, 0, RSEQ_SIG) == 0;
+	record(PH_FOREIGN_REG, registered ? KIND_REGISTERED : KIND_OTHER);
+	for (i = 0; i < a->calls; i++)
+		goForeignCallback(a->id, i);
+	if (registered) {
+		if (syscall(SYS_RSEQ_AMD64, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) != 0) {
+			// Still live: the kernel may write to it, never free it.
+			record(PH_FOREIGN_UNREG, KIND_OTHER);
+			return NULL;
+		}
+		record(PH_FOREIGN_UNREG, KIND_UNREGISTERED);
+	}
+	free(area);
+	return NULL;
+}
+
+int
+run_foreign_threads(int first_id, int nthreads, int calls)
+{
+	pthread_t *t = calloc(nthreads, sizeof *t);
+	struct cb_arg *a = calloc(nthreads, sizeof *a);
+	int i, err = 0, n = 0;
+
+	for (i = 0; i < nthreads; i++) {
+		a[i].id = first_id + i;
+		a[i].calls = calls;
+		err = pthread_create(&t[i], NULL, foreign_thread, &a[i]);
+		if (err != 0)
+			break;
+		n++;
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+	free(a);
+	return err;
 }

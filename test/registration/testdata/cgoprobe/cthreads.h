@@ -12,6 +12,8 @@ enum {
 	PH_EXIT,       // callback thread exiting, after Go's key destructor
 	PH_SIG_BEFORE, // signal thread, before it signalled itself
 	PH_SIG_AFTER,  // signal thread, after Go's handler ran on it
+	PH_FOREIGN_REG,   // foreign thread: registering its own area (registered: it took)
+	PH_FOREIGN_UNREG, // foreign thread: unregistering it after its calls (unregistered: it worked)
 	PHASES
 };
 
@@ -26,5 +28,6 @@ enum {
 long get_count(int phase, int kind);
 int run_callback_threads(int first_id, int nthreads, int calls);
 int run_signal_thread(int sig);
+int run_foreign_threads(int first_id, int nthreads, int calls);
 
 #endif

@@ -6,11 +6,14 @@
 // the rseq registration of its Go threads (as the probe child does), of C
 // threads while they call into Go (from the Go callback) and from C
 // before, between and after those calls, and of C threads that take a
-// signal Go handles. It prints key=value lines.
+// signal Go handles. With -foreign F it checks instead F C threads that
+// register an rseq area of their own before calling into Go, then F
+// ordinary ones. It prints key=value lines.
 //
 // Usage:
 //
 //	cgoprobe [-n N] [-exits E] [-threads T] [-calls C] [-waves W] [-signals S]
+//	cgoprobe -foreign F [-calls C]
 package main
 
 /*
@@ -28,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gorseq/gorseq/percpu"
 	"github.com/gorseq/gorseq/test/registration/internal/rseqcheck"
 )
 
@@ -43,7 +47,18 @@ func goCallback(id, call C.int) {
 	callbacks.Add(rseqcheck.CheckThread())
 }
 
-var phases = []string{C.PH_START: "start", C.PH_BETWEEN: "between", C.PH_EXIT: "exit", C.PH_SIG_BEFORE: "sig_before", C.PH_SIG_AFTER: "sig_after"}
+var foreignCallbacks = rseqcheck.NewTally()
+
+//export goForeignCallback
+func goForeignCallback(id, call C.int) {
+	foreignCallbacks.Add(rseqcheck.CheckThread())
+}
+
+var phases = []string{
+	C.PH_START: "start", C.PH_BETWEEN: "between", C.PH_EXIT: "exit",
+	C.PH_SIG_BEFORE: "sig_before", C.PH_SIG_AFTER: "sig_after",
+	C.PH_FOREIGN_REG: "foreign_reg", C.PH_FOREIGN_UNREG: "foreign_unreg",
+}
 var kinds = []string{C.KIND_REGISTERED: rseqcheck.Registered, C.KIND_UNREGISTERED: rseqcheck.Unregistered, C.KIND_OTHER: "other"}
 
 func main() {
@@ -53,6 +68,7 @@ func main() {
 	calls := flag.Int("calls", 50, "calls into Go per C thread")
 	waves := flag.Int("waves", 3, "waves of C threads")
 	signals := flag.Int("signals", 16, "C threads that take a signal, one after the other")
+	foreign := flag.Int("foreign", 0, "only run this many C threads with their own rseq area")
 	flag.Parse()
 
 	w := bufio.NewWriter(os.Stdout)
@@ -61,6 +77,23 @@ func main() {
 	m0 := rseqcheck.NewTally()
 	m0.Add(rseqcheck.CheckThread())
 	m0.Print(w, "main")
+
+	if *foreign > 0 {
+		if err := C.run_foreign_threads(0, C.int(*foreign), C.int(*calls)); err != 0 {
+			fmt.Fprintf(w, "error=pthread_create: %v\n", syscall.Errno(err))
+		}
+		foreignCallbacks.Print(w, "fcb")
+		// Then as many ordinary C threads, which get the extra Ms
+		// the foreign ones had.
+		if err := C.run_callback_threads(C.int(*foreign), C.int(*foreign), C.int(*calls)); err != 0 {
+			fmt.Fprintf(w, "error=pthread_create: %v\n", syscall.Errno(err))
+		}
+		callbacks.Print(w, "cb")
+		printCounts(w)
+		fmt.Fprintf(w, "final_threads_failed=%d\n", percpu.Status().ThreadsFailed)
+		fmt.Fprintln(w, "done=1")
+		return
+	}
 
 	rseqcheck.LockedThreads(*n).Print(w, "locked")
 	tally, fresh, before := rseqcheck.ExitingThreads(*exits)
@@ -91,11 +124,17 @@ func main() {
 	}
 	fmt.Fprintf(w, "signals_sent=%d\nsignals_received=%d\n", *signals, received)
 
+	printCounts(w)
+	rseqcheck.LockedThreads(*n).Print(w, "after")
+	fmt.Fprintf(w, "final_threads_failed=%d\n", percpu.Status().ThreadsFailed)
+	fmt.Fprintln(w, "done=1")
+}
+
+// printCounts writes what the C threads found, as c_<phase>_<kind>=count.
+func printCounts(w *bufio.Writer) {
 	for p, pn := range phases {
 		for k, kn := range kinds {
 			fmt.Fprintf(w, "c_%s_%s=%d\n", pn, kn, C.get_count(C.int(p), C.int(k)))
 		}
 	}
-	rseqcheck.LockedThreads(*n).Print(w, "after")
-	fmt.Fprintln(w, "done=1")
 }
