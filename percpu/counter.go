@@ -48,7 +48,11 @@ func (*noCopy) Lock()   {}
 func (*noCopy) Unlock() {}
 
 // Add adds v to the counter.
-func (c *Counter) Add(v int64) {
+func (c *Counter) Add(v int64) { counterAdd(c, v) }
+
+// counterAddSlow is Add when c is not yet in use, or the thread has no
+// rseq.
+func counterAddSlow(c *Counter, v int64) {
 	s := c.shard0.Load()
 	if s == nil {
 		s = c.init()
@@ -56,7 +60,6 @@ func (c *Counter) Add(v int64) {
 	if mode == ModeFallback || csAdd(uintptr(unsafe.Pointer(s)), v, rseqCPUIDOffset) < 0 {
 		counterAddFallback(s, v)
 	}
-	// c's cleanup frees the Block: c must outlive the critical section.
 	runtime.KeepAlive(c)
 }
 

@@ -15,10 +15,11 @@ const (
 	opPush
 	opStoreCommit
 	opCopyCommit
+	opCounterAdd
 	csCount
 )
 
-var csNames = [csCount]string{"csAdd", "csCmpStore", "csPop", "csPush", "csStoreCommit", "csCopyCommit"}
+var csNames = [csCount]string{"csAdd", "csCmpStore", "csPop", "csPush", "csStoreCommit", "csCopyCommit", "counterAdd"}
 
 // csDesc holds the address of each critical section's struct rseq_cs.
 // Written once by initCriticalSections, read by the assembly.

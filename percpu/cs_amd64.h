@@ -37,6 +37,7 @@
 #define CS_PUSH 24
 #define CS_STORECOMMIT 32
 #define CS_COPYCOMMIT 40
+#define CS_COUNTERADD 48
 
 #define CS_ANCHORS \
 	JMP	entry; \

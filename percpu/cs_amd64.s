@@ -259,4 +259,6 @@ TEXT ·csEntries(SB), NOSPLIT, $0-8
 	MOVQ	AX, 32(DI)
 	MOVQ	$·csCopyCommit(SB), AX
 	MOVQ	AX, 40(DI)
+	MOVQ	$·counterAdd(SB), AX
+	MOVQ	AX, 48(DI)
 	RET
