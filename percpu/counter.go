@@ -74,7 +74,10 @@ func (c *Counter) Dec() { c.Add(-1) }
 // word (P ids above the shard count wrap around).
 func counterAddFallback(s0 *counterShard, v int64) {
 	p := procPin()
-	atomic.AddInt64(&s0.in(p%shardCount).fallback, v)
+	if p >= shardCount {
+		p %= shardCount // a division only for more Ps than CPUs
+	}
+	atomic.AddInt64(&s0.in(p).fallback, v)
 	procUnpin()
 }
 

@@ -11,6 +11,10 @@
 //	              kernel features in use
 //	percpu demo   pin a thread to each allowed CPU in turn and show that
 //	              percpu.CPU agrees with the kernel
+//	percpu bench [-count n] [-benchtime d]
+//	              compare percpu.Counter with a shared atomic, a per-P
+//	              counter, xsync.Counter and a plain increment, serial and
+//	              parallel at GOMAXPROCS 1 and 2, in one run
 //
 // Build it with gorseq's patched toolchain (./build.sh) to get rseq; with a
 // stock toolchain it reports the fallback.
@@ -26,10 +30,11 @@ const usage = `usage: percpu <command>
 commands:
   info    print the rseq mode and kernel features of this process
   demo    pin a thread to each allowed CPU and read percpu.CPU there
+  bench   compare percpu.Counter with the alternatives (-count, -benchtime)
 `
 
 func main() {
-	if len(os.Args) != 2 {
+	if len(os.Args) < 2 || (len(os.Args) > 2 && os.Args[1] != "bench") {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
@@ -39,6 +44,8 @@ func main() {
 		err = info()
 	case "demo":
 		err = demo()
+	case "bench":
+		err = runBench(os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return
