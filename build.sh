@@ -167,8 +167,15 @@ fi
 # Required tools, checked up front so a missing one gives a clear error
 # instead of a half-done build.
 
+# patch is the one a minimal machine may lack: install it where we can
+# (root with apt-get, as on CI), else say what to do.
+if ! command -v patch >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "$prog: installing patch with apt-get" >&2
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patch; } >/dev/null 2>&1 ||
+		die "required tool 'patch' not found, and 'apt-get install patch' failed"
+fi
 for tool in patch sha256sum cp find sort mv chmod sed grep; do
-	command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' not found on PATH"
+	command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' not found on PATH (install it, e.g. apt-get install $tool)"
 done
 
 # ---------------------------------------------------------------------------
