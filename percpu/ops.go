@@ -59,7 +59,7 @@ func (b Block) word(op string, off int) uintptr {
 	if b.addr == nil {
 		panic("percpu: " + op + " on a zero Block (use Alloc)")
 	}
-	if off < 0 || off%8 != 0 || off+8 > 1<<b.class {
+	if off < 0 || off%8 != 0 || off > 1<<b.class-8 {
 		panic(fmt.Sprintf("percpu: %s: offset %d is not an 8-byte aligned word of a %d-byte Block", op, off, 1<<b.class))
 	}
 	return uintptr(b.addr) + uintptr(off)
@@ -144,7 +144,7 @@ func CopyCommit(b Block, off int, old, new uint64, dst Block, dstOff int, src []
 	if len(src) > MaxCopy {
 		panic(fmt.Sprintf("percpu: CopyCommit of %d bytes, more than MaxCopy (%d)", len(src), MaxCopy))
 	}
-	if dstOff < 0 || dstOff+len(src) > 1<<dst.class {
+	if dstOff < 0 || dstOff > 1<<dst.class-len(src) {
 		panic(fmt.Sprintf("percpu: CopyCommit: %d bytes at offset %d do not fit a %d-byte Block", len(src), dstOff, 1<<dst.class))
 	}
 	if len(src) == 0 {
