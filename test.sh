@@ -36,6 +36,10 @@ GORSEQ_EXPECT=fallback "$GO" test -race -count=1 ./percpu/...
 step "patched toolchain: rseq (all packages)"
 GORSEQ_EXPECT=rseq "$PGO" test -count=1 ./...
 
+step "patched toolchain: critical sections with test-only delay injection"
+"$GO" vet -tags gorseq_inject ./percpu
+GORSEQ_EXPECT=rseq "$PGO" test -tags gorseq_inject -count=1 ./percpu
+
 step "patched toolchain, GODEBUG=rseq=0: fallback"
 GODEBUG=rseq=0 GORSEQ_EXPECT=fallback "$PGO" test -count=1 ./percpu/...
 
@@ -45,7 +49,8 @@ GORSEQ_EXPECT=rseq "$GO" test -overlay="$OVERLAY" -count=1 ./percpu/...
 step "Go 1.27: the patch applies, builds and runs"
 GO127=$(GOTOOLCHAIN=go1.27.3 "$GO" env GOROOT)/bin/go
 GO="$GO127" GORSEQ_TOOLCHAIN_DIR=_toolchain127 ./build.sh
-GORSEQ_EXPECT=rseq "$PWD/_toolchain127/goroot/bin/go" test -count=1 ./percpu/...
+PGO127=$PWD/_toolchain127/goroot/bin/go
+GORSEQ_EXPECT=rseq GORSEQ_GO="$PGO127" "$PGO127" test -count=1 ./percpu/... ./test/...
 
 step "Go's own tests with the patched runtime (go1.26)"
 "$PGO" test -short runtime os/signal sync syscall os/exec
