@@ -6,4 +6,4 @@ require golang.org/x/sys v0.50.0
 
 require github.com/puzpuzpuz/xsync/v4 v4.5.0
 
-require golang.org/x/arch v0.33.0 // indirect
+require golang.org/x/arch v0.33.0
