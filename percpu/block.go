@@ -103,6 +103,9 @@ func Alloc(size int, idx Index) (Block, error) {
 // operation on b may be in flight or follow.
 func (b Block) Free() {
 	b.mustValid("Free")
+	if !regions.retire(b.addr, b.class) {
+		panic("percpu: Block.Free of a Block that is not allocated (freed twice?)")
+	}
 	size := uintptr(1) << b.class
 	for i := 0; i < shardCount; i++ {
 		clear(unsafe.Slice((*byte)(b.shard(i)), size))
@@ -112,7 +115,10 @@ func (b Block) Free() {
 
 // Size returns the usable size of b in each shard, its requested size
 // rounded up to a power of two.
-func (b Block) Size() int { return 1 << b.class }
+func (b Block) Size() int {
+	b.mustValid("Size")
+	return 1 << b.class
+}
 
 // Index returns how b's shard is chosen.
 func (b Block) Index() Index { return b.index }
@@ -153,17 +159,22 @@ type regionAllocator struct {
 	base    unsafe.Pointer // current region, nil before the first
 	used    int            // bytes of the current region's stride handed out
 	freed   [maxBlockShift + 1][]unsafe.Pointer
-	inUse   int // blocks handed out and not freed, for tests
+	live    map[unsafe.Pointer]uint8 // allocated blocks and their classes
+	inUse   int                      // blocks handed out and not freed, for tests
 	regions int
 }
 
 func (r *regionAllocator) alloc(class uint8) (unsafe.Pointer, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.live == nil {
+		r.live = map[unsafe.Pointer]uint8{}
+	}
 	if l := r.freed[class]; len(l) > 0 {
 		a := l[len(l)-1]
 		r.freed[class] = l[:len(l)-1]
 		r.inUse++
+		r.live[a] = class
 		return a, nil
 	}
 	size := 1 << class
@@ -180,7 +191,23 @@ func (r *regionAllocator) alloc(class uint8) (unsafe.Pointer, error) {
 	}
 	r.used = off + size
 	r.inUse++
-	return unsafe.Add(r.base, off), nil
+	a := unsafe.Add(r.base, off)
+	r.live[a] = class
+	return a, nil
+}
+
+// retire marks an allocated block as no longer live, so that a second
+// Free of it is caught, and reports whether it was live. The caller then
+// clears it and hands it to free.
+func (r *regionAllocator) retire(addr unsafe.Pointer, class uint8) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.live[addr]
+	if !ok || c != class {
+		return false
+	}
+	delete(r.live, addr)
+	return true
 }
 
 func (r *regionAllocator) free(addr unsafe.Pointer, class uint8) {

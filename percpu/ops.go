@@ -123,10 +123,17 @@ func Push(b Block, off int, links []uint64, item int) (shard int, err error) {
 // StoreCommit writes v to the word at offset dstOff of dst and then new to
 // the word at offset off of b, both in the current shard, if the word of b
 // holds old; the second store commits. It returns ErrMismatch, having
-// written nothing, if the word holds another value. dst may be b.
+// written nothing, if the word holds another value. dst may be b; if the
+// two words are the same, the commit overwrites v and StoreCommit is
+// CompareAndStore.
 func StoreCommit(b Block, off int, old, new uint64, dst Block, dstOff int, v uint64) (shard int, err error) {
 	addr := b.word("StoreCommit", off)
 	d := dst.word("StoreCommit", dstOff)
+	if d == addr {
+		// Storing v there first would break the compare of a retry
+		// after an abort between the two stores.
+		return CompareAndStore(b, off, old, new)
+	}
 	return shardResult(csStoreCommit(addr, old, new, d, v, uintptr(b.field)), ErrMismatch)
 }
 
@@ -135,7 +142,8 @@ func StoreCommit(b Block, off int, old, new uint64, dst Block, dstOff int, v uin
 // holds old; the store commits. src is at most [MaxCopy] bytes. It returns
 // ErrMismatch, having stored nothing, if the word holds another value. A
 // reader that reads the copy after seeing new (with an atomic load) sees
-// all of it.
+// all of it. The copy must not overlap the word at off (it would break the
+// compare of a retry after an abort in the middle of the copy).
 func CopyCommit(b Block, off int, old, new uint64, dst Block, dstOff int, src []byte) (shard int, err error) {
 	addr := b.word("CopyCommit", off)
 	if dst.addr == nil {
@@ -151,5 +159,8 @@ func CopyCommit(b Block, off int, old, new uint64, dst Block, dstOff int, src []
 		return CompareAndStore(b, off, old, new)
 	}
 	d := uintptr(dst.addr) + uintptr(dstOff)
+	if d < addr+8 && addr < d+uintptr(len(src)) {
+		panic(fmt.Sprintf("percpu: CopyCommit: %d bytes at offset %d overlap the commit word at offset %d", len(src), dstOff, off))
+	}
 	return shardResult(csCopyCommit(addr, old, new, d, unsafe.Pointer(&src[0]), uintptr(len(src)), uintptr(b.field)), ErrMismatch)
 }
