@@ -57,6 +57,42 @@ func TestCounterInjectedDelay(t *testing.T) {
 	}
 }
 
+// TestCounterAddInjectedDelay does the same to Counter.Add's own fast path,
+// the critical section counterAdd (TestCounterInjectedDelay widens csAdd,
+// the section of its slow path): counterAddInject is counterAdd with the
+// delay loop between the load of the shard's rseq word and the commit, and
+// a descriptor of its own. 6 x NCPU locked threads x 100k adds on a real
+// Counter, with a concurrent reader: the sum is exact, Load never goes
+// back, sections were aborted, and under rseq every add but the first
+// ones (before the Counter's Block exists) took the injected section.
+func TestCounterAddInjectedDelay(t *testing.T) {
+	for _, loops := range []uintptr{200, 2000} {
+		t.Run(fmt.Sprintf("loops=%d", loops), func(t *testing.T) {
+			workers := counterWorkers()
+			slows0 := percpu.CounterAddInjectSlows()
+			res := runCounterSum(t, counterSum{
+				workers: workers,
+				adds:    counterAdds,
+				add: func(c *percpu.Counter, w, i int) int64 {
+					v := int64(w%7 + 1)
+					percpu.CounterAddInject(c, v, loops)
+					return v
+				},
+				monotonic: true,
+			})
+			slows := percpu.CounterAddInjectSlows() - slows0
+			total := uint64(workers * counterAdds)
+			t.Logf("%d of %d adds through the injected section, %d through the slow path; %.1f aborts per 10k adds",
+				total-slows, total, slows, float64(res.aborts)*1e4/float64(total))
+			checkCounterPaths(t, res)
+			checkCounterAborts(t, res)
+			if st := percpu.Status(); st.Mode.Rseq() && st.ThreadsFailed == 0 && slows > uint64(workers) {
+				t.Errorf("%d adds took the slow path, want at most one per worker (%d)", slows, workers)
+			}
+		})
+	}
+}
+
 // TestCounterRseqUnregistered checks the thread-level switch the mixed-mode
 // test relies on: after the thread unregisters its area the kernel marks it
 // cpu_id -1 and adds take the fallback word; after it registers the same
