@@ -1367,7 +1367,10 @@ func TestOpsCommitWordOverlap(t *testing.T) {
 	}
 	aborts := percpu.AbortCount() - before
 	t.Logf("%d calls, %d aborts, %d signals", calls, aborts, sent.Load())
-	if aborts == 0 {
+	// Only a section with a try-store onto the commit word can go wrong
+	// on an abort; StoreCommit onto its own commit word runs as
+	// CompareAndStore, a few instructions that signals rarely hit.
+	if aborts == 0 && (!refused[0] || !refused[1]) {
 		t.Errorf("no abort in %d calls with %d signals", calls, sent.Load())
 	}
 }
