@@ -106,9 +106,17 @@ func (b Block) Free() {
 	if !regions.retire(b.addr, b.class) {
 		panic("percpu: Block.Free of a Block that is not allocated (freed twice?)")
 	}
-	size := uintptr(1) << b.class
+	// Clear only the shards that were written: reading an untouched page
+	// maps the shared zero page, clearing it would back it with memory.
+	words := 1 << b.class / 8
 	for i := 0; i < shardCount; i++ {
-		clear(unsafe.Slice((*byte)(b.shard(i)), size))
+		w := unsafe.Slice((*uint64)(b.shard(i)), words)
+		for _, x := range w {
+			if x != 0 {
+				clear(w)
+				break
+			}
+		}
 	}
 	regions.free(b.addr, b.class)
 }

@@ -9,6 +9,6 @@ package percpu
 // current CPU's rseq word; otherwise it jumps to counterAddSlow. Keeping
 // Add a one-call wrapper lets it inline. c is an argument for the whole
 // call, so it stays reachable (and its Block allocated) until the commit.
-//
-//go:noescape
+// Not noescape: the slow path attaches a cleanup to c, which needs c on
+// the heap.
 func counterAdd(c *Counter, v int64)

@@ -65,6 +65,15 @@ func (b Block) word(op string, off int) uintptr {
 	return uintptr(b.addr) + uintptr(off)
 }
 
+// mustSameIndex panics unless dst picks its shard as b does: a store to
+// dst's shard of b's index could meet a commit to the same word from
+// another CPU.
+func mustSameIndex(op string, b, dst Block) {
+	if b.field != dst.field {
+		panic(fmt.Sprintf("percpu: %s: the Blocks are indexed differently (%v and %v)", op, b.index, dst.index))
+	}
+}
+
 func shardResult(r int32, failed error) (int, error) {
 	switch {
 	case r >= 0:
@@ -122,13 +131,15 @@ func Push(b Block, off int, links []uint64, item int) (shard int, err error) {
 
 // StoreCommit writes v to the word at offset dstOff of dst and then new to
 // the word at offset off of b, both in the current shard, if the word of b
-// holds old; the second store commits. It returns ErrMismatch, having
+// holds old; the second store commits. b and dst must have the same
+// [Index]. It returns ErrMismatch, having
 // written nothing, if the word holds another value. dst may be b; if the
 // two words are the same, the commit overwrites v and StoreCommit is
 // CompareAndStore.
 func StoreCommit(b Block, off int, old, new uint64, dst Block, dstOff int, v uint64) (shard int, err error) {
 	addr := b.word("StoreCommit", off)
 	d := dst.word("StoreCommit", dstOff)
+	mustSameIndex("StoreCommit", b, dst)
 	if d == addr {
 		// Storing v there first would break the compare of a retry
 		// after an abort between the two stores.
@@ -139,7 +150,8 @@ func StoreCommit(b Block, off int, old, new uint64, dst Block, dstOff int, v uin
 
 // CopyCommit copies src to offset dstOff of dst and then stores new in the
 // word at offset off of b, both in the current shard, if the word of b
-// holds old; the store commits. src is at most [MaxCopy] bytes. It returns
+// holds old; the store commits. b and dst must have the same [Index]. src
+// is at most [MaxCopy] bytes. It returns
 // ErrMismatch, having stored nothing, if the word holds another value. A
 // reader that reads the copy after seeing new (with an atomic load) sees
 // all of it. The copy must not overlap the word at off (it would break the
@@ -149,6 +161,7 @@ func CopyCommit(b Block, off int, old, new uint64, dst Block, dstOff int, src []
 	if dst.addr == nil {
 		panic("percpu: CopyCommit to a zero Block (use Alloc)")
 	}
+	mustSameIndex("CopyCommit", b, dst)
 	if len(src) > MaxCopy {
 		panic(fmt.Sprintf("percpu: CopyCommit of %d bytes, more than MaxCopy (%d)", len(src), MaxCopy))
 	}

@@ -80,8 +80,7 @@ var runtimeReasons = map[uint32]string{
 	1: "rseq disabled by GODEBUG=rseq=0",
 	2: "the kernel has no rseq (ENOSYS)",
 	3: "rseq refused (EPERM: a seccomp filter?)",
-	4: "the thread already had an rseq registration the runtime cannot find",
-	5: "rseq registration failed",
+	4: "rseq registration failed",
 }
 
 // initRuntimeABI validates rt and returns the reason for falling back, or

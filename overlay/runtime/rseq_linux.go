@@ -132,13 +132,11 @@ const (
 
 // Reasons rseq is off, as published in gorseqABI.reason.
 const (
-	rseqOffNone      = 0 // rseq is on
-	rseqOffGodebug   = 1 // GODEBUG=rseq=0
-	rseqOffNoKernel  = 2 // the kernel has no rseq (ENOSYS)
-	rseqOffRefused   = 3 // refused (EPERM, e.g. a seccomp filter)
-	rseqOffForeign   = 4 // the thread has a registration the runtime cannot find
-	rseqOffError     = 5 // registration failed with another errno
-	rseqOffNotLinked = 6 // unused by the runtime: a percpu built with a stock runtime
+	rseqOffNone     = 0 // rseq is on
+	rseqOffGodebug  = 1 // GODEBUG=rseq=0
+	rseqOffNoKernel = 2 // the kernel has no rseq (ENOSYS)
+	rseqOffRefused  = 3 // refused (EPERM, e.g. a seccomp filter)
+	rseqOffError    = 4 // registration failed with another errno
 )
 
 // gorseqABIVersion is the version of the gorseqABI layout and of the rules
@@ -246,22 +244,37 @@ func rseqinit() {
 		if info.size != 0 {
 			rseqState.offset = info.offset
 			abi.mode = rseqModeGlibc
-			abi.tpArea, abi.tpOffset = 1, info.offset
+			// On amd64 the thread pointer's first word is the TCB's
+			// address (the x86-64 TLS ABI); elsewhere readers take the
+			// M path.
+			if goarch.IsAmd64 == 1 {
+				abi.tpArea, abi.tpOffset = 1, info.offset
+			}
 			return
 		}
 	}
 	// Register m0's own area now, as the probe.
 	mp := getg().m
 	rseqState.tlsArea = goarch.IsAmd64 == 1 && !iscgo
-	if errno := rseqRegister(mp); errno != 0 {
+	switch errno := rseqRegister(mp); errno {
+	case 0:
+	case _EBUSY, _EINVAL:
+		// The main thread was registered before the runtime started,
+		// at an address the runtime cannot learn: the dynamic loader
+		// of glibc 2.35+ does this for a PIE or dynamically linked
+		// binary without cgo (and the runtime then replaced the
+		// thread pointer). The kernel keeps writing that area, which
+		// is never freed. Threads made by the runtime start
+		// unregistered, so rseq stays on for them; m0 takes the slow
+		// path (its area says rseqCPURegistrationFailed).
+		atomic.Xadd(&abi.threadsFailed, 1)
+	default:
 		abi.mode, abi.errno = rseqModeOff, uint32(errno)
 		switch errno {
 		case _ENOSYS:
 			abi.reason = rseqOffNoKernel
 		case _EPERM:
 			abi.reason = rseqOffRefused
-		case _EBUSY, _EINVAL:
-			abi.reason = rseqOffForeign
 		default:
 			abi.reason = rseqOffError
 		}
@@ -274,7 +287,9 @@ func rseqinit() {
 }
 
 // rseqGodebugOff reports whether GODEBUG has rseq=0. The last setting wins,
-// as with the runtime's own GODEBUG keys.
+// as with the runtime's own GODEBUG keys. Only the environment variable
+// counts: rseq is not in internal/godebugs' table, so //go:debug lines and
+// go.mod godebug settings cannot name it.
 func rseqGodebugOff() bool {
 	s := gogetenv("GODEBUG")
 	off := false
@@ -353,14 +368,20 @@ func rseqMinit() {
 	mp := getg().m
 	if mp == &m0 && !rseqState.inited {
 		rseqinit()
-		if mp.rseq.own {
-			return
+		if gorseqABI.mode == rseqModeOwn {
+			return // rseqinit registered m0, or counted its failure
 		}
 	}
 	switch gorseqABI.mode {
 	case rseqModeGlibc:
 		mp.rseq.own = false
-		rseqSetArea(mp, rseqThreadPointer()+rseqState.offset)
+		a := rseqThreadPointer() + rseqState.offset
+		rseqSetArea(mp, a)
+		if (*rseqArea)(unsafe.Pointer(a)).cpuID < 0 {
+			// glibc failed to register this thread (cpu_id is
+			// rseqCPURegistrationFailed).
+			atomic.Xadd(&gorseqABI.threadsFailed, 1)
+		}
 	case rseqModeOwn:
 		if rseqRegister(mp) != 0 {
 			atomic.Xadd(&gorseqABI.threadsFailed, 1)

@@ -322,3 +322,22 @@ func TestStockToolchain(t *testing.T) {
 	a.want("mode", "fallback")
 	wantPins(t, a, 2, 2)
 }
+
+// A PIE binary without cgo has glibc's dynamic loader as its interpreter,
+// which (glibc 2.35+) registers rseq for the main thread before the
+// runtime starts, at an address the runtime cannot learn. The runtime
+// keeps rseq on for every thread it makes, and counts the main thread as
+// failed: its area says cpu_id < 0 and percpu takes the fallback there.
+func TestPIE(t *testing.T) {
+	t.Parallel()
+	bin := build{goBin: patchedGo(t), pkg: "probe", flags: []string{"-buildmode=pie"}, env: []string{"CGO_ENABLED=0"}}.binary(t)
+	r := runChild(t, nil, bin, "threads", "-n", itoa(lockedThreads), "-exits", itoa(exitingThreads))
+	r.want("mode", "own")
+	r.want("rt_mode", "1")
+	r.wantNum("threads_failed", 1)
+	r.wantThreads("main", threads{n: 1, probe: "registered", area: "different"})
+	r.wantThreads("locked", threads{n: lockedThreads, probe: "registered", area: "same"})
+	r.wantThreads("exit", threads{n: exitingThreads, probe: "registered", area: "same"})
+	r.wantThreads("after", threads{n: lockedThreads, probe: "registered", area: "same"})
+	r.wantNum("final_threads_failed", 1)
+}
