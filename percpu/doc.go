@@ -2,19 +2,32 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-// Package percpu gives Go programs the current CPU and, in later slices,
-// per-CPU data built on Linux restartable sequences (rseq).
+// Package percpu gives Go programs per-CPU data built on Linux restartable
+// sequences (rseq): the current CPU, per-CPU memory, restartable per-CPU
+// operations, and a [Counter] built on them.
 //
 // With a Go toolchain patched by gorseq's build.sh, every thread of the
-// process has an rseq registration, and [CPU], [Node] and [CID] read the
-// kernel's published values from it: about the cost of a function call.
-// With a stock toolchain, an old kernel, GODEBUG=rseq=0 or a seccomp filter
-// that refuses rseq, the same functions stay correct through a fallback
-// (the RDPID or RDTSCP instruction on amd64, else the getcpu system call).
-// [Status] tells which one the process has and why.
+// process has an rseq registration. [CPU], [Node] and [CID] read the
+// kernel's published values from it, about the cost of a function call,
+// and the operations ([Add], [CompareAndStore], [Pop], [Push],
+// [StoreCommit], [CopyCommit]) update the current CPU's shard of a [Block]
+// with plain loads and stores in a critical section that the kernel
+// restarts if the thread is preempted, migrated or signalled before its
+// final store. Go's own preemption is no danger: the runtime never stops a
+// goroutine inside assembly, and the signal it would use restarts the
+// section anyway.
 //
-// The values are hints: the goroutine may move to another CPU as soon as
-// the function returns. Code that must stay on one CPU while it works uses
-// the restartable operations of this package, which the kernel restarts
-// when the thread is preempted, migrated or signalled.
+// With a stock toolchain, an old kernel, GODEBUG=rseq=0 or a seccomp
+// filter that refuses rseq, [CPU], [Node] and [CID] stay correct through a
+// fallback (RDPID or RDTSCP on amd64, else the getcpu system call), the
+// operations return [ErrNoRseq], and [Counter] shards by P with atomics.
+// [Status] tells which the process has and why. The same source builds
+// with both toolchains; there are no build tags.
+//
+// When to use what: a [Counter] for hot counters read rarely (instead of
+// one atomic word, which every CPU fights over, or a mutex); the
+// operations on a [Block] to build your own per-CPU structures (they are
+// what the kernel's and librseq's per-CPU lists, buffers and locks are
+// made of); [CPU] for a hint where to look first. Values returned by
+// [CPU], [Node] and [CID] can be stale as soon as they are returned.
 package percpu
