@@ -69,6 +69,18 @@ func (c *Counter) Inc() { c.Add(1) }
 // Dec subtracts 1 from the counter.
 func (c *Counter) Dec() { c.Add(-1) }
 
+// addAtomic adds v to c with an atomic add on the fallback word, even on a
+// thread with rseq: for callers that need the add to be a full barrier
+// (RWMutex without membarrier).
+func (c *Counter) addAtomic(v int64) {
+	s := c.shard0.Load()
+	if s == nil {
+		s = c.init()
+	}
+	counterAddFallback(s, v)
+	runtime.KeepAlive(c)
+}
+
 // counterAddFallback adds v to the fallback word of the shard of the
 // current P, atomically: another thread without rseq may add to the same
 // word (P ids above the shard count wrap around).
