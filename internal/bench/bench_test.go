@@ -9,18 +9,22 @@ import (
 	"testing"
 )
 
-// BenchmarkCounter runs every counter candidate, serial and parallel (use
-// -cpu 1,2 for GOMAXPROCS 1 and 2; GODEBUG=rseq=0 for percpu's fallback).
-func BenchmarkCounter(b *testing.B) {
-	for _, c := range CounterCases() {
-		name := strings.NewReplacer(" ", "_", "(", "", ")", "").Replace(c.Name)
-		b.Run("serial/"+name, c.Serial)
-		b.Run("parallel/"+name, c.Parallel)
+// Benchmark runs every group's candidates, serial and parallel (use -cpu
+// 1,2 for GOMAXPROCS 1 and 2; GODEBUG=rseq=0 for percpu's fallback).
+func Benchmark(b *testing.B) {
+	clean := strings.NewReplacer(" ", "_", "(", "", ")", "", "%", "pct", ",", "", "+", "")
+	for _, g := range Groups() {
+		b.Run(clean.Replace(g.Name), func(b *testing.B) {
+			for _, c := range g.Cases {
+				b.Run("serial/"+clean.Replace(c.Name), c.Serial)
+				b.Run("parallel/"+clean.Replace(c.Name), c.Parallel)
+			}
+		})
 	}
 }
 
-// TestCountersCount checks that each candidate counts: a benchmark of a
-// counter that does not count would compare nothing.
+// TestCountersCount checks that each counter candidate counts: a
+// benchmark of a counter that does not count would compare nothing.
 func TestCountersCount(t *testing.T) {
 	for _, c := range CounterCases() {
 		for _, f := range []func(*testing.B){c.Serial, c.Parallel} {
@@ -29,6 +33,22 @@ func TestCountersCount(t *testing.T) {
 			if r.N == 0 || sink < int64(r.N) {
 				t.Errorf("%s: counted %d after %d operations", c.Name, sink, r.N)
 			}
+		}
+	}
+}
+
+// TestGroups checks that every group names its baseline among its cases.
+func TestGroups(t *testing.T) {
+	for _, g := range Groups() {
+		found := false
+		for _, c := range g.Cases {
+			found = found || c.Name == g.Baseline
+			if c.Serial == nil || c.Parallel == nil {
+				t.Errorf("%s/%s: missing a function", g.Name, c.Name)
+			}
+		}
+		if !found {
+			t.Errorf("group %s: baseline %q is not one of its cases", g.Name, g.Baseline)
 		}
 	}
 }
