@@ -113,24 +113,26 @@ func (p *Pool[T]) lazyInit() {
 func (p *Pool[T]) Get() T {
 	p.lazyInit()
 	if p.slots != nil {
-		slot, _, err := Pop(p.lists, poolFull, p.links)
-		switch err {
-		case nil:
+		// The critical sections are called directly: the Block and
+		// the links are the pool's own, valid by construction.
+		lists, links := uintptr(p.lists.addr), unsafe.Pointer(&p.links[0])
+		slot, r := csPop(lists+poolFull, links, uintptr(len(p.links)), rseqCPUIDOffset)
+		switch {
+		case r >= 0:
 			var zero T
 			x := p.slots[slot]
 			p.slots[slot] = zero
-			if _, err := Push(p.lists, poolFree, p.links, slot); err != nil {
-				panic("percpu: Pool: lost rseq between pop and push: " + err.Error())
-			}
-			runtime.KeepAlive(p)
+			p.pushSlot(lists+poolFree, links, uintptr(slot))
 			return x
-		case ErrEmpty:
+		case r == csFailed: // this CPU's cache is empty
 			if x, ok := p.takeOverflow(); ok {
 				return x
 			}
 			return p.newT()
+		case r == csCorrupt:
+			panic("percpu: Pool: corrupt slot list")
 		}
-		// ErrNoRseq: this thread has none; use the per-P caches.
+		// csNoRseq: this thread has none; use the per-P caches.
 	}
 	if x, ok := p.getP(); ok {
 		return x
@@ -142,21 +144,30 @@ func (p *Pool[T]) Get() T {
 func (p *Pool[T]) Put(x T) {
 	p.lazyInit()
 	if p.slots != nil {
-		slot, _, err := Pop(p.lists, poolFree, p.links)
-		switch err {
-		case nil:
+		lists, links := uintptr(p.lists.addr), unsafe.Pointer(&p.links[0])
+		slot, r := csPop(lists+poolFree, links, uintptr(len(p.links)), rseqCPUIDOffset)
+		switch {
+		case r >= 0:
 			p.slots[slot] = x
-			if _, err := Push(p.lists, poolFull, p.links, slot); err != nil {
-				panic("percpu: Pool: lost rseq between pop and push: " + err.Error())
-			}
-			runtime.KeepAlive(p)
+			p.pushSlot(lists+poolFull, links, uintptr(slot))
 			return
-		case ErrEmpty:
-			p.putOverflow(x) // this CPU's cache is full
+		case r == csFailed: // this CPU's cache is full
+			p.putOverflow(x)
 			return
+		case r == csCorrupt:
+			panic("percpu: Pool: corrupt slot list")
 		}
 	}
 	p.putP(x)
+}
+
+// pushSlot pushes a slot the caller popped (and so owns) onto a list. The
+// thread had rseq for the pop, so it has it for the push.
+func (p *Pool[T]) pushSlot(list uintptr, links unsafe.Pointer, slot uintptr) {
+	if csPush(list, links, slot, rseqCPUIDOffset) < 0 {
+		panic("percpu: Pool: the thread lost rseq between a pop and a push")
+	}
+	runtime.KeepAlive(p) // the cleanup frees the lists' Block
 }
 
 func (p *Pool[T]) newT() T {
@@ -273,14 +284,13 @@ func (p *Pool[T]) drainCPUs() int {
 			continue
 		}
 		for {
-			slot, _, err := Pop(p.lists, poolFull, p.links)
-			if err != nil {
+			lists, links := uintptr(p.lists.addr), unsafe.Pointer(&p.links[0])
+			slot, r := csPop(lists+poolFull, links, uintptr(len(p.links)), rseqCPUIDOffset)
+			if r < 0 {
 				break
 			}
 			p.slots[slot] = zero
-			if _, err := Push(p.lists, poolFree, p.links, slot); err != nil {
-				panic("percpu: Pool: lost rseq between pop and push: " + err.Error())
-			}
+			p.pushSlot(lists+poolFree, links, uintptr(slot))
 			n++
 		}
 	}

@@ -53,14 +53,35 @@ type RWMutex struct {
 	raceLeft atomic.Int64
 }
 
-// rwReadersFenced reports whether readers may use plain (restartable)
-// adds: the writer can make them visible with membarrier. Decided once.
-var rwReadersFenced = sync.OnceValue(func() bool {
-	return mode != ModeFallback && memoryFenceRegistered()
-})
+// Whether readers may use plain (restartable) adds: only if a writer can
+// make them visible with membarrier. Decided by the first RLock or Lock;
+// rwFencedUnknown until then.
+var rwFenced atomic.Int32
+
+const (
+	rwFencedUnknown = iota
+	rwFencedYes
+	rwFencedNo
+)
+
+// readersFenced returns whether readers use plain adds, deciding it once.
+func readersFenced() bool {
+	switch rwFenced.Load() {
+	case rwFencedYes:
+		return true
+	case rwFencedNo:
+		return false
+	}
+	st := int32(rwFencedNo)
+	if mode != ModeFallback && memoryFenceRegistered() {
+		st = rwFencedYes
+	}
+	rwFenced.CompareAndSwap(rwFencedUnknown, st)
+	return rwFenced.Load() == rwFencedYes
+}
 
 func (rw *RWMutex) readerAdd(c *Counter) {
-	if rwReadersFenced() {
+	if readersFenced() {
 		c.Add(1)
 		return
 	}
@@ -69,17 +90,35 @@ func (rw *RWMutex) readerAdd(c *Counter) {
 
 // RLock locks rw for reading.
 func (rw *RWMutex) RLock() {
+	if rwFenced.Load() == rwFencedYes {
+		rw.in.Add(1)
+		if rw.writer.Load() == 0 {
+			return
+		}
+		rw.backOut()
+	}
+	rw.rlockSlow()
+}
+
+// rlockSlow is RLock after a first try that backed out, or before the
+// readers' mode is decided, or without membarrier.
+func (rw *RWMutex) rlockSlow() {
 	for {
 		rw.readerAdd(&rw.in)
 		if rw.writer.Load() == 0 {
 			return
 		}
-		// A writer is waiting or inside: back out, wait for it, retry.
-		rw.readerAdd(&rw.left)
-		rw.notifyWriter()
-		rw.w.Lock() // only to wait for the writer
-		rw.w.Unlock()
+		rw.backOut()
 	}
+}
+
+// backOut undoes a reader's add to in while a writer is waiting or
+// inside, and waits for that writer.
+func (rw *RWMutex) backOut() {
+	rw.readerAdd(&rw.left)
+	rw.notifyWriter()
+	rw.w.Lock() // only to wait for the writer
+	rw.w.Unlock()
 }
 
 // RUnlock undoes one RLock.
@@ -87,7 +126,11 @@ func (rw *RWMutex) RUnlock() {
 	if raceEnabled {
 		rw.raceLeft.Add(1)
 	}
-	rw.readerAdd(&rw.left)
+	if rwFenced.Load() == rwFencedYes {
+		rw.left.Add(1)
+	} else {
+		rw.readerAdd(&rw.left)
+	}
 	if rw.writer.Load() != 0 {
 		rw.notifyWriter()
 	}
@@ -112,7 +155,7 @@ func (rw *RWMutex) Lock() {
 		rw.wake.Store(&ch)
 	}
 	rw.writer.Store(1)
-	if rwReadersFenced() && !memoryFence() {
+	if readersFenced() && !memoryFence() {
 		// membarrier worked at start-up: it cannot fail now.
 		panic("percpu: RWMutex: membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) failed")
 	}
