@@ -6,12 +6,22 @@
 #include "go_asm.h"
 #include "cs_amd64.h"
 
+// The slow path. The test-only build (gorseq_inject) goes through
+// counterAddSlowCounted (inject_amd64.s), which counts its calls and jumps
+// to counterAddSlow, so that tests can tell how many adds took the
+// section.
+#ifdef const_injectBuild
+#define COUNTER_ADD_SLOW ·counterAddSlowCounted(SB)
+#else
+#define COUNTER_ADD_SLOW ·counterAddSlow(SB)
+#endif
+
 // func counterAdd(c *Counter, v int64)
 //
 // Counter.Add's critical section: load-add-store on the rseq word of the
 // current CPU's shard of c. Anything else (c not yet in use, no rseq in
 // the process or on this thread) jumps to counterAddSlow, whose frame is
-// the same.
+// the same. Injection points as in cs_amd64.s, counted down in CX.
 TEXT ·counterAdd(SB), NOSPLIT|NOFRAME, $0-16
 	CS_ANCHORS
 	MOVQ	c+0(FP), SI
@@ -25,14 +35,18 @@ TEXT ·counterAdd(SB), NOSPLIT|NOFRAME, $0-16
 	MOVQ	v+8(FP), DI
 	MOVQ	·csDesc+CS_COUNTERADD(SB), R8
 retry:
+	INJECT(1, CX)
 	MOVQ	R8, RSEQ_CS(AX)
 start:
 	MOVL	RSEQ_CPU_ID(AX), R9
 	CMPL	R9, ·shardCount32(SB)
 	JAE	slow
 	SHLQ	$REGION_STRIDE_SHIFT, R9
+	INJECT(2, CX)
 	MOVQ	(SI)(R9*1), R10
+	INJECT(3, CX)
 	ADDQ	DI, R10
+	INJECT(4, CX)
 	MOVQ	R10, (SI)(R9*1)
 post:
 	RET
@@ -41,4 +55,4 @@ abort:
 	CS_COUNT_ABORT
 	JMP	retry
 slow:
-	JMP	·counterAddSlow(SB)
+	JMP	COUNTER_ADD_SLOW

@@ -19,73 +19,123 @@ import (
 	"github.com/gorseq/gorseq/percpu"
 )
 
-// Tests that need the test-only critical sections: go test -tags
-// gorseq_inject (cs_inject_amd64.s, export_inject_test.go).
+// Tests that need the injectable critical sections and the test-only
+// API: go test -tags gorseq_inject (inject.go, export_inject_test.go).
 
-// TestCounterInjectedDelay widens the add's critical section with a delay
-// loop between the load and the commit (the kernel selftests' loop
-// injection), so that most preemptions of the 6 x NCPU threads land inside
-// it: every one of them must abort, and the sum must stay exact.
-func TestCounterInjectedDelay(t *testing.T) {
-	for _, tc := range []struct {
-		loops   uintptr
-		signals bool
-	}{
-		{loops: 200},
-		{loops: 2000},
-		{loops: 500, signals: true},
-	} {
-		name := fmt.Sprintf("loops=%d", tc.loops)
-		if tc.signals {
-			name += ",signals"
+// injectDelays sets the delays at the injection points (point -> loops)
+// for the rest of the test, and removes every delay when it ends.
+func injectDelays(t testing.TB, delays map[int]int) {
+	t.Helper()
+	for n := 1; n <= percpu.InjectPoints(); n++ {
+		percpu.SetInjectDelay(n, delays[n])
+	}
+	t.Cleanup(func() {
+		for n := 1; n <= percpu.InjectPoints(); n++ {
+			percpu.SetInjectDelay(n, 0)
 		}
-		t.Run(name, func(t *testing.T) {
+	})
+}
+
+// injectCase is one set of delays for a stress run: loops at one point
+// (point 1 to 4), or at every point (point 0).
+type injectCase struct {
+	point, loops int
+	signals      bool // a SIGURG storm as well
+}
+
+func (c injectCase) String() string {
+	name := fmt.Sprintf("point=%d,loops=%d", c.point, c.loops)
+	if c.point == 0 {
+		name = fmt.Sprintf("points=all,loops=%d", c.loops)
+	}
+	if c.signals {
+		name += ",signals"
+	}
+	return name
+}
+
+func (c injectCase) delays() map[int]int {
+	d := map[int]int{}
+	for n := 1; n <= percpu.InjectPoints(); n++ {
+		if c.point == 0 || c.point == n {
+			d[n] = c.loops
+		}
+	}
+	return d
+}
+
+// inside reports whether a delay of c is inside the critical section,
+// where preemptions abort it: points 2 to 4. Point 1 is before the
+// section is armed, and its runs need not abort anything.
+func (c injectCase) inside() bool { return c.point != 1 }
+
+// counterInjectCases: point 3 (after the load) with the delays and the
+// signal storm the tests always had, every other point, and all at once.
+var counterInjectCases = []injectCase{
+	{point: 3, loops: 200},
+	{point: 3, loops: 2000},
+	{point: 3, loops: 500, signals: true},
+	{point: 1, loops: 500},
+	{point: 2, loops: 500},
+	{point: 4, loops: 500},
+	{point: 0, loops: 200},
+}
+
+// TestCounterInjectedDelay widens the critical section of Counter.Add's
+// slow path, csAdd (the section of Add), with delay loops at each
+// injection point in turn (the kernel selftests' loop injection), so that
+// most preemptions of the 6 x NCPU threads land inside it: every one of
+// them must abort, and the sum must stay exact.
+func TestCounterInjectedDelay(t *testing.T) {
+	for _, tc := range counterInjectCases {
+		t.Run(tc.String(), func(t *testing.T) {
+			injectDelays(t, tc.delays())
 			res := runCounterSum(t, counterSum{
 				workers: counterWorkers(),
 				adds:    counterAdds,
 				add: func(c *percpu.Counter, w, i int) int64 {
 					v := int64(w%7 + 1)
-					percpu.AddInject(c, v, tc.loops)
+					percpu.CounterAddSlow(c, v)
 					return v
 				},
 				signals:   tc.signals,
 				monotonic: true,
 			})
 			checkCounterPaths(t, res)
-			checkCounterAborts(t, res)
+			if tc.inside() {
+				checkCounterAborts(t, res)
+			}
 		})
 	}
 }
 
 // TestCounterAddInjectedDelay does the same to Counter.Add's own fast path,
 // the critical section counterAdd (TestCounterInjectedDelay widens csAdd,
-// the section of its slow path): counterAddInject is counterAdd with the
-// delay loop between the load of the shard's rseq word and the commit, and
-// a descriptor of its own. 6 x NCPU locked threads x 100k adds on a real
-// Counter, with a concurrent reader: the sum is exact, Load never goes
-// back, sections were aborted, and under rseq every add but the first
-// ones (before the Counter's Block exists) took the injected section.
+// the section of its slow path). 6 x NCPU locked threads x 100k adds on a
+// real Counter, with a concurrent reader: the sum is exact, Load never
+// goes back, sections were aborted, and under rseq every add but the
+// first ones (before the Counter's Block exists) took counterAdd.
 func TestCounterAddInjectedDelay(t *testing.T) {
-	for _, loops := range []uintptr{200, 2000} {
-		t.Run(fmt.Sprintf("loops=%d", loops), func(t *testing.T) {
+	for _, tc := range counterInjectCases {
+		t.Run(tc.String(), func(t *testing.T) {
+			injectDelays(t, tc.delays())
 			workers := counterWorkers()
-			slows0 := percpu.CounterAddInjectSlows()
+			slows0 := percpu.CounterAddSlows()
 			res := runCounterSum(t, counterSum{
-				workers: workers,
-				adds:    counterAdds,
-				add: func(c *percpu.Counter, w, i int) int64 {
-					v := int64(w%7 + 1)
-					percpu.CounterAddInject(c, v, loops)
-					return v
-				},
+				workers:   workers,
+				adds:      counterAdds,
+				add:       counterAddPositive,
+				signals:   tc.signals,
 				monotonic: true,
 			})
-			slows := percpu.CounterAddInjectSlows() - slows0
+			slows := percpu.CounterAddSlows() - slows0
 			total := uint64(workers * counterAdds)
-			t.Logf("%d of %d adds through the injected section, %d through the slow path; %.1f aborts per 10k adds",
+			t.Logf("%d of %d adds through counterAdd's section, %d through the slow path; %.1f aborts per 10k adds",
 				total-slows, total, slows, float64(res.aborts)*1e4/float64(total))
 			checkCounterPaths(t, res)
-			checkCounterAborts(t, res)
+			if tc.inside() {
+				checkCounterAborts(t, res)
+			}
 			if st := percpu.Status(); st.Mode.Rseq() && st.ThreadsFailed == 0 && slows > uint64(workers) {
 				t.Errorf("%d adds took the slow path, want at most one per worker (%d)", slows, workers)
 			}
@@ -101,6 +151,7 @@ func TestCounterRseqUnregistered(t *testing.T) {
 	if !percpu.Status().Mode.Rseq() {
 		t.Skipf("mode %v: no rseq to unregister", percpu.Status().Mode)
 	}
+	injectDelays(t, map[int]int{1: 10, 2: 10, 3: 10, 4: 10})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -121,7 +172,7 @@ func TestCounterRseqUnregistered(t *testing.T) {
 			t.Errorf("unregistered thread: CPU() = %d", cpu)
 		}
 		c.Add(10)
-		percpu.AddInject(&c, 100, 10)
+		percpu.CounterAddSlow(&c, 100)
 		if err := percpu.ThreadRseq(true); !errors.Is(err, unix.EINVAL) {
 			t.Errorf("unregistering twice: %v, want EINVAL", err)
 		}

@@ -6,8 +6,8 @@ package percpu
 
 import "sync/atomic"
 
-// The critical sections, in the order of csEntries and of the CS_*
-// offsets in cs_amd64.h.
+// The critical sections, in the order of csEntries. The assembly's CS_*
+// offsets in csDesc (cs_amd64.h) are computed from these constants.
 const (
 	opAdd = iota
 	opCmpStore

@@ -12,9 +12,14 @@
 //	                    cannot take a label's address.
 //	entry: CS_AREA      AX = the thread's rseq area; no rseq: -> norseq
 //	        load arguments, R8 = descriptor
-//	retry: MOVQ R8, RSEQ_CS(AX)    arm the section
+//	retry:  INJECT(1)
+//	        MOVQ R8, RSEQ_CS(AX)    arm the section
 //	start:  CS_INDEX    read the shard index, compute the shard's address
-//	        loads, compares (may leave early to a fail label)
+//	        INJECT(2)
+//	        the first load or compare (may leave early to a fail label)
+//	        INJECT(3)
+//	        more loads, compares, stores
+//	        INJECT(4)
 //	        the commit: one store, the last instruction of the section
 //	post:   results; RET
 //	        CS_ABORT_SIG  the registered signature, right before abort
@@ -24,20 +29,56 @@
 // or signalled between start and post; it never interrupts anything else
 // here. Registers survive an abort. Nothing between start and post calls
 // or makes a system call. R14, R15 and BP are not used.
+//
+// Include go_asm.h before this file: the offsets below and INJECT come
+// from the package's constants.
 
 #include "rseq_amd64.h"
 
-// Keep in sync with block.go.
-#define REGION_STRIDE_SHIFT 16
+#define REGION_STRIDE_SHIFT const_regionStrideShift
 
-// Byte offsets in ·csDesc (cs.go: csAdd, csCmpStore, ...).
-#define CS_ADD 0
-#define CS_CMPSTORE 8
-#define CS_POP 16
-#define CS_PUSH 24
-#define CS_STORECOMMIT 32
-#define CS_COPYCOMMIT 40
-#define CS_COUNTERADD 48
+// Byte offsets in ·csDesc (cs.go: opAdd, opCmpStore, ...).
+#define CS_ADD (const_opAdd*8)
+#define CS_CMPSTORE (const_opCmpStore*8)
+#define CS_POP (const_opPop*8)
+#define CS_PUSH (const_opPush*8)
+#define CS_STORECOMMIT (const_opStoreCommit*8)
+#define CS_COPYCOMMIT (const_opCopyCommit*8)
+#define CS_COUNTERADD (const_opCounterAdd*8)
+
+// INJECT(n, reg) is injection point n (1 to 4) of the test-only build
+// (go test -tags gorseq_inject), in the spirit of RSEQ_INJECT_ASM(n) of
+// the kernel's rseq selftests: a delay of ·injectLoops[n] iterations
+// (inject.go; 0: only the load and test), counted down in reg. reg must
+// be dead at the point, and the flags too; the delay reads memory only to
+// load its count, stores nothing and calls nothing. The points, the same
+// in every section:
+//
+//	1  before the arming store, after retry: outside the section. (Not
+//	   after the arming store: a preemption between it and start would
+//	   find the IP outside the section, and the kernel would clear
+//	   rseq_cs; the section would then run unprotected.)
+//	2  right after start and the shard index
+//	3  right after the section's first load of shared memory (when the
+//	   load is a compare, after its branch)
+//	4  right before the commit store
+//
+// inject.go, built only with the tag, defines the constant injectBuild,
+// which go_asm.h then has. Without it INJECT expands to nothing: the
+// production sections have no trace of the injection. Code under
+// #ifdef const_injectBuild may name Go variables but not Go functions:
+// when the go command collects the assembly's references to Go functions
+// (asm -gensymabis), to make their ABI0 wrappers, go_asm.h is empty.
+#ifdef const_injectBuild
+#define INJECT(n, reg) \
+	MOVQ	·injectLoops+(n*8)(SB), reg; \
+	TESTQ	reg, reg; \
+	JZ	3(PC); \
+	DECQ	reg; \
+	JNZ	-1(PC)
+#else
+#define INJECT(n, reg)
+#endif
 
 #define CS_ANCHORS \
 	JMP	entry; \

@@ -3,10 +3,17 @@
 // license that can be found in the LICENSE file.
 
 #include "textflag.h"
+#include "go_asm.h"
 #include "cs_amd64.h"
 
 // Results: >= 0 the shard committed to; -1 no rseq on this thread;
 // -2 the compare failed (or the list is empty); -3 a corrupt list link.
+//
+// The injection points (INJECT, cs_amd64.h) count down in CX, which every
+// section but csCopyCommit only uses before retry (CS_AREA), and
+// csCopyCommit only between points 3 and 4 (the copy's length, loaded
+// again on every try). With -tags gorseq_inject the sections below are
+// their injectable variants; without it INJECT is empty.
 
 // func csAdd(addr uintptr, v int64, field uintptr) int32
 //
@@ -19,12 +26,16 @@ TEXT ·csAdd(SB), NOSPLIT|NOFRAME, $0-28
 	MOVQ	field+16(FP), DX
 	MOVQ	·csDesc+CS_ADD(SB), R8
 retry:
+	INJECT(1, CX)
 	MOVQ	R8, RSEQ_CS(AX)
 start:
 	CS_INDEX(DX)
+	INJECT(2, CX)
 	ADDQ	SI, R10
 	MOVQ	(R10), R11
+	INJECT(3, CX)
 	ADDQ	DI, R11
+	INJECT(4, CX)
 	MOVQ	R11, (R10)
 post:
 	MOVL	R9, ret+24(FP)
@@ -49,12 +60,17 @@ TEXT ·csCmpStore(SB), NOSPLIT|NOFRAME, $0-36
 	MOVQ	field+24(FP), DX
 	MOVQ	·csDesc+CS_CMPSTORE(SB), R8
 retry:
+	INJECT(1, CX)
 	MOVQ	R8, RSEQ_CS(AX)
 start:
 	CS_INDEX(DX)
+	INJECT(2, CX)
 	ADDQ	SI, R10
 	CMPQ	(R10), DI
 	JNE	mismatch
+	// Points 3 and 4 meet: the compare is the only load.
+	INJECT(3, CX)
+	INJECT(4, CX)
 	MOVQ	BX, (R10)
 post:
 	MOVL	R9, ret+32(FP)
@@ -83,16 +99,20 @@ TEXT ·csPop(SB), NOSPLIT|NOFRAME, $0-44
 	MOVQ	field+24(FP), DX
 	MOVQ	·csDesc+CS_POP(SB), R8
 retry:
+	INJECT(1, CX)
 	MOVQ	R8, RSEQ_CS(AX)
 start:
 	CS_INDEX(DX)
+	INJECT(2, CX)
 	ADDQ	SI, R10
 	MOVQ	(R10), R11
+	INJECT(3, CX)
 	TESTQ	R11, R11
 	JZ	empty
 	CMPQ	R11, BX
 	JA	corrupt
 	MOVQ	-8(DI)(R11*8), R12
+	INJECT(4, CX)
 	MOVQ	R12, (R10)
 post:
 	DECQ	R11
@@ -131,12 +151,16 @@ TEXT ·csPush(SB), NOSPLIT|NOFRAME, $0-36
 	LEAQ	(DI)(BX*8), DI
 	INCQ	BX
 retry:
+	INJECT(1, CX)
 	MOVQ	R8, RSEQ_CS(AX)
 start:
 	CS_INDEX(DX)
+	INJECT(2, CX)
 	ADDQ	SI, R10
 	MOVQ	(R10), R11
+	INJECT(3, CX)
 	MOVQ	R11, (DI)
+	INJECT(4, CX)
 	MOVQ	BX, (R10)
 post:
 	MOVL	R9, ret+32(FP)
@@ -164,14 +188,18 @@ TEXT ·csStoreCommit(SB), NOSPLIT|NOFRAME, $0-52
 	MOVQ	field+40(FP), DX
 	MOVQ	·csDesc+CS_STORECOMMIT(SB), R8
 retry:
+	INJECT(1, CX)
 	MOVQ	R8, RSEQ_CS(AX)
 start:
 	CS_INDEX(DX)
+	INJECT(2, CX)
 	LEAQ	(R12)(R10*1), R11
 	ADDQ	SI, R10
 	CMPQ	(R10), DI
 	JNE	mismatch
+	INJECT(3, CX)
 	MOVQ	R13, (R11)
+	INJECT(4, CX)
 	MOVQ	BX, (R10)
 post:
 	MOVL	R9, ret+48(FP)
@@ -201,14 +229,17 @@ TEXT ·csCopyCommit(SB), NOSPLIT|NOFRAME, $0-60
 	MOVQ	field+48(FP), DX
 	MOVQ	·csDesc+CS_COPYCOMMIT(SB), R8
 retry:
+	INJECT(1, CX)
 	MOVQ	R8, RSEQ_CS(AX)
 start:
 	CS_INDEX(DX)
+	INJECT(2, CX)
 	MOVQ	dst+24(FP), R11
 	ADDQ	R10, R11
 	ADDQ	SI, R10
 	CMPQ	(R10), DI
 	JNE	mismatch
+	INJECT(3, CX)
 	// The result, stored now to free R9 for the copy; the stack is
 	// private, so this is not a commit.
 	MOVL	R9, ret+56(FP)
@@ -230,6 +261,7 @@ copy1:
 	INCQ	R9
 	JMP	copy1
 commit:
+	INJECT(4, CX)
 	MOVQ	BX, (R10)
 post:
 	RET
@@ -248,17 +280,17 @@ norseq:
 TEXT ·csEntries(SB), NOSPLIT, $0-8
 	MOVQ	out+0(FP), DI
 	MOVQ	$·csAdd(SB), AX
-	MOVQ	AX, 0(DI)
+	MOVQ	AX, CS_ADD(DI)
 	MOVQ	$·csCmpStore(SB), AX
-	MOVQ	AX, 8(DI)
+	MOVQ	AX, CS_CMPSTORE(DI)
 	MOVQ	$·csPop(SB), AX
-	MOVQ	AX, 16(DI)
+	MOVQ	AX, CS_POP(DI)
 	MOVQ	$·csPush(SB), AX
-	MOVQ	AX, 24(DI)
+	MOVQ	AX, CS_PUSH(DI)
 	MOVQ	$·csStoreCommit(SB), AX
-	MOVQ	AX, 32(DI)
+	MOVQ	AX, CS_STORECOMMIT(DI)
 	MOVQ	$·csCopyCommit(SB), AX
-	MOVQ	AX, 40(DI)
+	MOVQ	AX, CS_COPYCOMMIT(DI)
 	MOVQ	$·counterAdd(SB), AX
-	MOVQ	AX, 48(DI)
+	MOVQ	AX, CS_COUNTERADD(DI)
 	RET

@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -22,7 +23,9 @@ import (
 // kernel requires of a struct rseq_cs and of the code it describes
 // (design-notes.md section 1). The descriptors are set up at init whether
 // or not the process has rseq, so this test means the same with the stock
-// and the patched toolchain.
+// and the patched toolchain. With -tags gorseq_inject it checks the
+// injectable variants (the same functions, with delay loops at the four
+// injection points, cs_amd64.h) and the delays themselves.
 
 // csExpectedStores is, per critical section, how many instructions in
 // [start, post) store to shared memory (anything but the goroutine's own
@@ -260,6 +263,7 @@ func TestCriticalSectionMachineCode(t *testing.T) {
 			if end <= first {
 				t.Fatalf("no instructions between start and post")
 			}
+			c.checkGlobals(t, i, abort)
 			cs := c.insts[first:end]
 			t.Logf("critical section:\n%s", c.listing(first, end))
 			var shared, stack []csInst
@@ -324,8 +328,15 @@ func TestCriticalSectionMachineCode(t *testing.T) {
 				}
 			}
 			arm := c.insts[first-1]
-			if arm, ok := storesMemory(arm.Inst); !ok || arm.Disp != 8 {
+			am, ok := storesMemory(arm.Inst)
+			if !ok || am.Disp != 8 {
 				t.Errorf("the instruction before start is %v, want the arming store to rseq_cs (offset 8 of the area)", c.insts[first-1])
+			}
+			// Where the abort handler must go back to: the arming store,
+			// or in the gorseq_inject build the delay of point 1 before it.
+			retry := arm.off
+			if d1 := c.checkDelays(t, am.Base, first, end, c.at[abort]); d1 != nil {
+				retry = c.insts[d1.first].off
 			}
 
 			// The abort handler goes back to the arming store within a
@@ -345,8 +356,8 @@ func TestCriticalSectionMachineCode(t *testing.T) {
 						t.Errorf("abort handler: indirect %v", in)
 					case to >= start:
 						t.Errorf("abort handler: %v goes to +%#x, not before start +%#x", in, to, start)
-					case to != arm.off:
-						t.Errorf("abort handler: %v goes to +%#x, want the arming store at +%#x", in, to, arm.off)
+					case to != retry:
+						t.Errorf("abort handler: %v goes to +%#x, want the arming store (or point 1 before it) at +%#x", in, to, retry)
 					}
 					found = true
 					break
@@ -357,4 +368,281 @@ func TestCriticalSectionMachineCode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ripAddr returns the address that a RIP-relative memory operand of in
+// names.
+func (c *csCode) ripAddr(in csInst) (uintptr, bool) {
+	for _, arg := range in.Args {
+		if m, ok := arg.(x86asm.Mem); ok && m.Base == x86asm.RIP {
+			return uintptr(c.fn) + uintptr(in.off+in.Len) + uintptr(m.Disp), true
+		}
+	}
+	return 0, false
+}
+
+// checkGlobals checks the globals (RIP-relative operands) that section
+// op's function reads: its own descriptor, the shard count, the rseq
+// area's path, the abort count and, with -tags gorseq_inject only, the
+// injection delays. A production build loads nothing else, in particular
+// no delay. The signature's operand before abort is never executed.
+func (c *csCode) checkGlobals(t *testing.T, op int, abort int) {
+	t.Helper()
+	allowed := map[uintptr]string{
+		uintptr(unsafe.Pointer(&shardCount32)): "shardCount32",
+		uintptr(unsafe.Pointer(&rseqPath)):     "rseqPath",
+		uintptr(unsafe.Pointer(&rseqTPOffset)): "rseqTPOffset",
+		uintptr(unsafe.Pointer(&rseqMArea)):    "rseqMArea",
+		uintptr(unsafe.Pointer(&rseqGM)):       "rseqGM",
+		uintptr(unsafe.Pointer(&abortCount)):   "abortCount",
+	}
+	for n, a := range injectLoopAddrs() {
+		allowed[a] = fmt.Sprintf("injectLoops[%d]", n+1)
+	}
+	desc := uintptr(unsafe.Pointer(&csDesc[op]))
+	armed := false
+	for _, in := range c.insts {
+		a, ok := c.ripAddr(in)
+		if !ok || in.off == abort-7 {
+			continue
+		}
+		if a == desc {
+			armed = true
+			continue
+		}
+		if _, ok := allowed[a]; !ok {
+			what := "an unknown address"
+			for j := range csDesc {
+				if a == uintptr(unsafe.Pointer(&csDesc[j])) {
+					what = "the descriptor of " + csNames[j]
+				}
+			}
+			t.Errorf("%v reads %#x, %s", in, a, what)
+		}
+	}
+	if !armed {
+		t.Errorf("nothing loads its descriptor csDesc[%d]", op)
+	}
+}
+
+// csDelay is the delay loop of an injection point in a critical-section
+// function: insts[first:end].
+type csDelay struct {
+	point      int
+	reg        x86asm.Reg
+	first, end int
+}
+
+// checkDelays finds the delay loops of the gorseq_inject build (none in a
+// production build) and checks them: each point once, each delay a load
+// of its count and a register countdown (no other memory access, no
+// store, no call, branches only within itself), at its place (cs_amd64.h:
+// 1 right before the arming store, 2 after start before any shared memory
+// access, 3 right after the first one (and its branch), 4 right before the
+// commit), and neither its register nor the flags live where it ends or at
+// abort. area is the register holding the rseq area; [first, end) the
+// section's instructions; abort the abort handler's index. It returns the
+// delay of point 1, nil in a production build.
+func (c *csCode) checkDelays(t *testing.T, area x86asm.Reg, first, end, abort int) *csDelay {
+	t.Helper()
+	addrs := injectLoopAddrs()
+	byPoint := map[int]*csDelay{}
+	for k, in := range c.insts {
+		a, ok := c.ripAddr(in)
+		n := slices.Index(addrs, a) + 1
+		if !ok || n == 0 {
+			continue
+		}
+		if byPoint[n] != nil {
+			t.Errorf("two delays of point %d", n)
+		}
+		d := &csDelay{point: n, first: k, end: k + 5}
+		byPoint[n] = d
+		if d.end >= len(c.insts) {
+			t.Fatalf("point %d: the function ends in its delay", n)
+		}
+		ld, tst, jz, dec, jnz := c.insts[k], c.insts[k+1], c.insts[k+2], c.insts[k+3], c.insts[k+4]
+		d.reg, _ = ld.Args[0].(x86asm.Reg)
+		jzTo, _ := branchTarget(jz)
+		jnzTo, _ := branchTarget(jnz)
+		if ld.Op != x86asm.MOV || regFamily(d.reg) != d.reg || ld.MemBytes != 8 ||
+			tst.Op != x86asm.TEST || tst.Args[0] != d.reg || tst.Args[1] != d.reg ||
+			jz.Op != x86asm.JE || jzTo != c.insts[d.end].off ||
+			dec.Op != x86asm.DEC || dec.Args[0] != d.reg || dec.Args[1] != nil ||
+			jnz.Op != x86asm.JNE || jnzTo != dec.off {
+			t.Errorf("point %d: the delay is not MOV reg, injectLoops[%d]; TEST reg, reg; JE out; loop: DEC reg; JNE loop:\n%s",
+				n, n, c.listing(k, d.end))
+		}
+	}
+	if addrs == nil {
+		return nil
+	}
+	for n := 1; n <= len(addrs); n++ {
+		if byPoint[n] == nil {
+			t.Fatalf("no delay at injection point %d:\n%s", n, c.listing(0, len(c.insts)))
+		}
+	}
+	d1, d2, d3, d4 := byPoint[1], byPoint[2], byPoint[3], byPoint[4]
+
+	// The places.
+	if d1.end != first-1 {
+		t.Errorf("point 1 does not end right at the arming store %v", c.insts[first-1])
+	}
+	for _, d := range []*csDelay{d2, d3, d4} {
+		if d.first < first || d.end >= end {
+			t.Errorf("point %d is not inside the section", d.point)
+		}
+	}
+	if !(d2.end <= d3.first && d3.end <= d4.first) {
+		t.Errorf("points 2, 3, 4 out of order")
+	}
+	if d4.end != end-1 {
+		t.Errorf("point 4 is not right before the commit %v", c.insts[end-1])
+	}
+	shared := -1 // the first access to shared memory in the section
+	for k := first; k < end && shared < 0; k++ {
+		if c.insts[k].Op == x86asm.LEA {
+			continue
+		}
+		for _, arg := range c.insts[k].Args {
+			if m, ok := arg.(x86asm.Mem); ok && m.Base != x86asm.RIP && m.Base != x86asm.RSP && m.Base != area {
+				shared = k
+			}
+		}
+	}
+	switch {
+	case shared < 0:
+		t.Errorf("no access to shared memory in the section")
+	case shared < d2.first:
+		t.Errorf("%v accesses shared memory before point 2", c.insts[shared])
+	case shared >= d3.first:
+		t.Errorf("point 3 is before the first access to shared memory %v", c.insts[shared])
+	case d3.first-shared > 2 || d3.first-shared == 2 && (!isJump(c.insts[shared+1].Op) || c.insts[shared+1].Op == x86asm.JMP):
+		t.Errorf("point 3 does not follow the first access to shared memory %v (or its branch)", c.insts[shared])
+	}
+
+	// Nothing the delays clobber is live.
+	for _, d := range []*csDelay{d1, d2, d3, d4} {
+		reg := d.reg
+		regUse := func(in csInst) (bool, bool) { return readsReg(in.Inst, reg) }
+		if in, live := c.firstUse(d.end, regUse); live {
+			t.Errorf("point %d: %v reads %v, which the delay clobbers", d.point, in, reg)
+		}
+		if in, live := c.firstUse(abort, regUse); live {
+			t.Errorf("point %d: after an abort, %v reads %v, which the delay clobbers", d.point, in, reg)
+		}
+		if in, live := c.firstUse(d.end, flagsUse); live {
+			t.Errorf("point %d: %v reads the flags, which the delay clobbers", d.point, in)
+		}
+	}
+	t.Logf("injection points: 1 at +%#x, 2 at +%#x, 3 at +%#x, 4 at +%#x; delays in %v, %v, %v, %v",
+		c.insts[d1.first].off, c.insts[d2.first].off, c.insts[d3.first].off, c.insts[d4.first].off, d1.reg, d2.reg, d3.reg, d4.reg)
+	return d1
+}
+
+// firstUse follows every path of the function's control flow from
+// instruction index k, and returns the first instruction on one of them
+// for which use reports a read before any reports a kill. Paths end at
+// RET and at jumps out of the function (its slow paths are ABI0
+// functions, which take nothing in registers).
+func (c *csCode) firstUse(k int, use func(csInst) (read, kill bool)) (csInst, bool) {
+	seen := map[int]bool{}
+	todo := []int{k}
+	last := c.insts[len(c.insts)-1]
+	for len(todo) > 0 {
+		k := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		for ; k < len(c.insts) && !seen[k]; k++ {
+			seen[k] = true
+			in := c.insts[k]
+			read, kill := use(in)
+			if read {
+				return in, true
+			}
+			if kill || in.Op == x86asm.RET {
+				break
+			}
+			if isJump(in.Op) {
+				to, ok := branchTarget(in)
+				if ti, inside := c.at[to]; ok && inside {
+					todo = append(todo, ti)
+				} else if !ok || to >= 0 && to < last.off+last.Len {
+					return in, true // indirect, or into an instruction: assume the worst
+				}
+				if in.Op == x86asm.JMP {
+					break
+				}
+			}
+		}
+	}
+	return csInst{}, false
+}
+
+// regFamily returns the 64-bit register that r is part of, 0 for none.
+func regFamily(r x86asm.Reg) x86asm.Reg {
+	switch {
+	case r >= x86asm.AH && r <= x86asm.BH:
+		return x86asm.RAX + (r - x86asm.AH)
+	case r >= x86asm.AL && r <= x86asm.R15B:
+		return x86asm.RAX + (r - x86asm.AL)
+	case r >= x86asm.AX && r <= x86asm.R15W:
+		return x86asm.RAX + (r - x86asm.AX)
+	case r >= x86asm.EAX && r <= x86asm.R15L:
+		return x86asm.RAX + (r - x86asm.EAX)
+	case r >= x86asm.RAX && r <= x86asm.R15:
+		return r
+	}
+	return 0
+}
+
+// readsReg reports whether in reads the 64-bit register reg (any part of
+// it), and whether it overwrites all of it. Instructions that use
+// registers implicitly count as reading it.
+func readsReg(in x86asm.Inst, reg x86asm.Reg) (read, kill bool) {
+	switch in.Op {
+	case x86asm.MOVSB, x86asm.MOVSW, x86asm.MOVSD, x86asm.MOVSQ, x86asm.STOSB, x86asm.STOSW, x86asm.STOSD, x86asm.STOSQ,
+		x86asm.CMPXCHG, x86asm.MUL, x86asm.DIV, x86asm.IDIV, x86asm.CQO, x86asm.CDQ, x86asm.CPUID,
+		x86asm.LOOP, x86asm.LOOPE, x86asm.LOOPNE, x86asm.JRCXZ, x86asm.JECXZ:
+		return true, false
+	}
+	if r, ok := in.Args[0].(x86asm.Reg); ok && in.Op == x86asm.XOR && in.Args[1] == r && regFamily(r) == reg {
+		return false, true // the zeroing idiom
+	}
+	for i, arg := range in.Args {
+		switch a := arg.(type) {
+		case x86asm.Mem:
+			if regFamily(a.Base) == reg || regFamily(a.Index) == reg {
+				read = true
+			}
+		case x86asm.Reg:
+			if regFamily(a) != reg {
+				continue
+			}
+			// A 32-bit write zero-extends: all of reg.
+			full := a >= x86asm.EAX && a <= x86asm.R15
+			switch {
+			case i == 0 && full && (in.Op == x86asm.MOV || in.Op == x86asm.MOVZX || in.Op == x86asm.MOVSX ||
+				in.Op == x86asm.MOVSXD || in.Op == x86asm.LEA):
+				kill = true
+			default:
+				read = true
+			}
+		}
+	}
+	return read, kill && !read
+}
+
+// flagsUse reports whether in reads the arithmetic flags, and whether it
+// sets all of them.
+func flagsUse(in csInst) (read, kill bool) {
+	switch in.Op {
+	case x86asm.JMP:
+		return false, false
+	case x86asm.CMP, x86asm.TEST, x86asm.ADD, x86asm.SUB, x86asm.AND, x86asm.OR, x86asm.XOR, x86asm.NEG:
+		return false, true
+	case x86asm.ADC, x86asm.SBB, x86asm.PUSHF, x86asm.PUSHFQ, x86asm.LAHF:
+		return true, false
+	}
+	op := in.Op.String()
+	return isJump(in.Op) || strings.HasPrefix(op, "SET") || strings.HasPrefix(op, "CMOV"), false
 }

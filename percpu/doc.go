@@ -22,7 +22,10 @@
 // fallback (RDPID or RDTSCP on amd64, else the getcpu system call), the
 // operations return [ErrNoRseq], and [Counter] shards by P with atomics.
 // [Status] tells which the process has and why. The same source builds
-// with both toolchains; there are no build tags.
+// with both toolchains; there are no build tags. (Tests may build with
+// -tags gorseq_inject: every critical section then has delay loops at
+// four injection points, set with SetInjectDelay, which only that build
+// has; see inject.go.)
 //
 // When to use what: a [Counter] for hot counters read rarely (instead of
 // one atomic word, which every CPU fights over, or a mutex); the
