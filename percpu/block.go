@@ -92,11 +92,16 @@ func Alloc(size int, idx Index) (Block, error) {
 	if err != nil {
 		return Block{}, err
 	}
-	field := uint8(rseqCPUIDOffset)
+	return Block{addr: addr, class: class, field: indexField(idx), index: idx}, nil
+}
+
+// indexField returns the offset in struct rseq of the number that idx (a
+// valid Index) picks the shard by.
+func indexField(idx Index) uint8 {
 	if idx == ByCID && hasCID {
-		field = rseqMMCIDOffset
+		return rseqMMCIDOffset
 	}
-	return Block{addr: addr, class: class, field: field, index: idx}, nil
+	return rseqCPUIDOffset
 }
 
 // Free zeroes b in every shard and returns it to the allocator. No
@@ -130,6 +135,14 @@ func (b Block) Size() int {
 
 // Index returns how b's shard is chosen.
 func (b Block) Index() Index { return b.index }
+
+// Addr returns the address of b in shard 0 as an integer: the value to
+// publish in the base word of [AddIndirect]. It is not a Go pointer (the
+// memory is outside the Go heap), so any integer word can hold it.
+func (b Block) Addr() uint64 {
+	b.mustValid("Addr")
+	return uint64(uintptr(b.addr))
+}
 
 // Shard returns the address of b in shard i. The memory is outside the Go
 // heap; read it with atomic loads while operations may run.

@@ -16,10 +16,11 @@ const (
 	opStoreCommit
 	opCopyCommit
 	opCounterAdd
+	opAddIndirect
 	csCount
 )
 
-var csNames = [csCount]string{"csAdd", "csCmpStore", "csPop", "csPush", "csStoreCommit", "csCopyCommit", "counterAdd"}
+var csNames = [csCount]string{"csAdd", "csCmpStore", "csPop", "csPush", "csStoreCommit", "csCopyCommit", "counterAdd", "csAddIndirect"}
 
 // csDesc holds the address of each critical section's struct rseq_cs.
 // Written once by initCriticalSections, read by the assembly.

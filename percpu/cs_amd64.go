@@ -13,9 +13,9 @@ import (
 )
 
 // The critical sections (cs_amd64.s). Each works on the current thread's
-// shard of per-CPU memory at addr (shard 0's address), the shard index
-// read from the rseq area at offset field. Results: >= 0 the shard
-// committed to; csNoRseq, csFailed, csCorrupt.
+// shard of per-CPU memory at addr (shard 0's address; csAddIndirect reads
+// it from *base), the shard index read from the rseq area at offset field.
+// Results: >= 0 the shard committed to; csNoRseq, csFailed, csCorrupt.
 
 //go:noescape
 func csAdd(addr uintptr, v int64, field uintptr) int32
@@ -34,6 +34,9 @@ func csStoreCommit(addr uintptr, old, new uint64, dst uintptr, v uint64, field u
 
 //go:noescape
 func csCopyCommit(addr uintptr, old, new uint64, dst uintptr, src unsafe.Pointer, n uintptr, field uintptr) int32
+
+//go:noescape
+func csAddIndirect(base *uint64, off uintptr, v int64, field uintptr) int32
 
 //go:noescape
 func csEntries(out *[csCount]unsafe.Pointer)

@@ -7,7 +7,8 @@
 #include "cs_amd64.h"
 
 // Results: >= 0 the shard committed to; -1 no rseq on this thread;
-// -2 the compare failed (or the list is empty); -3 a corrupt list link.
+// -2 the compare failed (or the list is empty, or the base is 0); -3 a
+// corrupt list link.
 //
 // The injection points (INJECT, cs_amd64.h) count down in CX, which every
 // section but csCopyCommit only uses before retry (CS_AREA), and
@@ -276,6 +277,49 @@ norseq:
 	MOVL	$-1, ret+56(FP)
 	RET
 
+// func csAddIndirect(base *uint64, off uintptr, v int64, field uintptr) int32
+//
+// load-load-add-store through a published base: p := *base; fail if 0;
+// *(p + shard + off) += v. *base is read inside the section, so a
+// membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ) after *base changed
+// aborts every section still working with the old p.
+TEXT ·csAddIndirect(SB), NOSPLIT|NOFRAME, $0-36
+	CS_ANCHORS
+	CS_AREA
+	MOVQ	base+0(FP), SI
+	MOVQ	off+8(FP), BX
+	MOVQ	v+16(FP), DI
+	MOVQ	field+24(FP), DX
+	MOVQ	·csDesc+CS_ADDINDIRECT(SB), R8
+retry:
+	INJECT(1, CX)
+	MOVQ	R8, RSEQ_CS(AX)
+start:
+	CS_INDEX(DX)
+	INJECT(2, CX)
+	MOVQ	(SI), R11
+	INJECT(3, CX)
+	TESTQ	R11, R11
+	JZ	nilbase
+	ADDQ	BX, R10
+	MOVQ	(R11)(R10*1), R12
+	ADDQ	DI, R12
+	INJECT(4, CX)
+	MOVQ	R12, (R11)(R10*1)
+post:
+	MOVL	R9, ret+32(FP)
+	RET
+	CS_ABORT_SIG
+abort:
+	CS_COUNT_ABORT
+	JMP	retry
+nilbase:
+	MOVL	$-2, ret+32(FP)
+	RET
+norseq:
+	MOVL	$-1, ret+32(FP)
+	RET
+
 // func csEntries(out *[csCount]unsafe.Pointer)
 TEXT ·csEntries(SB), NOSPLIT, $0-8
 	MOVQ	out+0(FP), DI
@@ -293,4 +337,6 @@ TEXT ·csEntries(SB), NOSPLIT, $0-8
 	MOVQ	AX, CS_COPYCOMMIT(DI)
 	MOVQ	$·counterAdd(SB), AX
 	MOVQ	AX, CS_COUNTERADD(DI)
+	MOVQ	$·csAddIndirect(SB), AX
+	MOVQ	AX, CS_ADDINDIRECT(DI)
 	RET

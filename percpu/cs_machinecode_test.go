@@ -39,6 +39,7 @@ var csExpectedStores = map[string]struct{ shared, stack int }{
 	"csStoreCommit": {2, 0}, // *dst = v, commit
 	"csCopyCommit":  {3, 1}, // copy loop: MOVQ and MOVB, commit; the result on the stack
 	"counterAdd":    {1, 0}, // commit
+	"csAddIndirect": {1, 0}, // commit
 }
 
 // csInst is an instruction decoded at an offset of a function.

@@ -25,3 +25,4 @@ func csStoreCommit(addr uintptr, old, new uint64, dst uintptr, v uint64, field u
 func csCopyCommit(addr uintptr, old, new uint64, dst uintptr, src unsafe.Pointer, n uintptr, field uintptr) int32 {
 	return csNoRseq
 }
+func csAddIndirect(base *uint64, off uintptr, v int64, field uintptr) int32 { return csNoRseq }

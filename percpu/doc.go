@@ -10,7 +10,7 @@
 // process has an rseq registration. [CPU], [Node] and [CID] read the
 // kernel's published values from it, about the cost of a function call,
 // and the operations ([Add], [CompareAndStore], [Pop], [Push],
-// [StoreCommit], [CopyCommit]) update the current CPU's shard of a [Block]
+// [StoreCommit], [CopyCommit], [AddIndirect]) update the current CPU's shard of a [Block]
 // with plain loads and stores in a critical section that the kernel
 // restarts if the thread is preempted, migrated or signalled before its
 // final store. Go's own preemption is no danger: the runtime never stops a

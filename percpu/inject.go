@@ -17,7 +17,7 @@ import (
 // nor the delay loops in the critical sections.
 //
 // With the tag, every critical section (those of Add, CompareAndStore,
-// Pop, Push, StoreCommit, CopyCommit and Counter.Add) is
+// Pop, Push, StoreCommit, CopyCommit, AddIndirect and Counter.Add) is
 // built with delay loops at four numbered injection points, in the spirit
 // of RSEQ_INJECT_ASM(n) of the kernel's rseq selftests (param_test). The
 // points are the same in every section:

@@ -40,6 +40,9 @@ var (
 	ErrEmpty = errors.New("percpu: list is empty")
 	// ErrCorruptList: the list head names an item outside the links.
 	ErrCorruptList = errors.New("percpu: list head out of range of the links")
+	// ErrNilBase: the base word of AddIndirect holds 0 (no Block is
+	// published); nothing was stored.
+	ErrNilBase = errors.New("percpu: the base word holds no Block")
 )
 
 // MaxCopy is the most bytes [CopyCommit] copies in one critical section.
@@ -176,4 +179,42 @@ func CopyCommit(b Block, off int, old, new uint64, dst Block, dstOff int, src []
 		panic(fmt.Sprintf("percpu: CopyCommit: %d bytes at offset %d overlap the commit word at offset %d", len(src), dstOff, off))
 	}
 	return shardResult(csCopyCommit(addr, old, new, d, unsafe.Pointer(&src[0]), uintptr(len(src)), uintptr(b.field)), ErrMismatch)
+}
+
+// AddIndirect adds v to the int64 at offset off of the current shard of
+// the Block whose [Block.Addr] the word *base holds, and returns the
+// shard. It reads *base inside the same critical section as the add (the
+// kernel selftests' rseq_offset_deref_addv), which lets a manager retire
+// a Block while threads add to it: the manager stores another Block's Addr
+// (or 0) in *base with an atomic store, then calls
+// membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, 0, 0), having
+// registered the process once with
+// MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ. When membarrier returns,
+// every AddIndirect that had read the old value has either committed or
+// been aborted (and retries with the new value), so the old Block changes
+// no more: its final value can be read, or it can be freed.
+//
+// *base must hold 0 or the Addr of a live Block of at least off+8 bytes,
+// indexed by idx, whenever AddIndirect may read it: the critical section
+// adds where *base points, with no further check. If *base holds 0,
+// AddIndirect returns ErrNilBase having stored nothing. base is ordinary
+// memory holding an integer, not a Go pointer, so it may be anywhere (a
+// variable, a field), and the garbage collector does not track the Block
+// through it; write it with atomic stores while AddIndirect may run.
+//
+// AddIndirect panics, before reading *base, if base is nil, if off is not
+// an 8-byte aligned offset in [0, MaxBlockSize-7), or if idx is not an
+// Index. Without rseq on the calling thread it returns ErrNoRseq and does
+// nothing, whatever *base holds.
+func AddIndirect(base *uint64, off int, v int64, idx Index) (shard int, err error) {
+	if base == nil {
+		panic("percpu: AddIndirect with a nil base")
+	}
+	if off < 0 || off%8 != 0 || off >= MaxBlockSize-7 {
+		panic(fmt.Sprintf("percpu: AddIndirect: offset %d is not an 8-byte aligned word of a Block (MaxBlockSize %d)", off, MaxBlockSize))
+	}
+	if idx != ByCPU && idx != ByCID {
+		panic(fmt.Sprintf("percpu: AddIndirect: unknown %v", idx))
+	}
+	return shardResult(csAddIndirect(base, uintptr(off), v, uintptr(indexField(idx))), ErrNilBase)
 }

@@ -50,7 +50,7 @@ func TestInjectAPI(t *testing.T) {
 // TestOpsInjectedModel runs the pinned model tests of every operation with
 // a delay at every injection point: the results (shards, errors, every
 // byte of every shard) must be the same as without, on every path of
-// every section (commit, mismatch, empty list, corrupt list).
+// every section (commit, mismatch, empty list, corrupt list, base 0).
 func TestOpsInjectedModel(t *testing.T) {
 	injectDelays(t, map[int]int{1: 3, 2: 5, 3: 7, 4: 11})
 	for _, test := range []struct {
@@ -62,6 +62,7 @@ func TestOpsInjectedModel(t *testing.T) {
 		{"PushPop", TestOpsPushPop},
 		{"StoreCommit", TestOpsStoreCommit},
 		{"CopyCommit", TestOpsCopyCommit},
+		{"AddIndirect", TestAddIndirect},
 		{"CounterExactSum", TestCounterExactSum},
 	} {
 		t.Run(test.name, test.f)
@@ -263,6 +264,23 @@ var injectWorkloads = []injectWorkload{
 				}
 			}
 	}},
+	{"csAddIndirect", func(t *testing.T, workers int) (func(int) bool, func(*testing.T, int64)) {
+		b := opsAlloc(t, 64, percpu.ByCPU)
+		t.Cleanup(b.Free)
+		base := new(uint64)
+		atomic.StoreUint64(base, b.Addr())
+		return func(w int) bool {
+				_, err := percpu.AddIndirect(base, 56, 1, percpu.ByCPU)
+				if err != nil {
+					injectFail.set("AddIndirect: %v", err)
+				}
+				return err == nil
+			}, func(t *testing.T, commits int64) {
+				if s := sumWords(b, 56); s != commits {
+					t.Errorf("the shards add up to %d, want %d", s, commits)
+				}
+			}
+	}},
 }
 
 // TestInjectAborts runs each section's workload on 6 x NCPU locked
@@ -339,4 +357,31 @@ func TestInjectAborts(t *testing.T) {
 		table.WriteString("\n")
 	}
 	t.Log(table.String())
+}
+
+// TestAddIndirectMembarrierInjected: with delays between AddIndirect's
+// load of the base and its commit (points 3 and 4), most sections are
+// in flight when the manager swaps the base. Without membarrier, the
+// retired Block goes on changing after swaps (the test can see a late
+// commit); with it, never, and the delayed sections are aborted instead.
+func TestAddIndirectMembarrierInjected(t *testing.T) {
+	if !opsRseq {
+		t.Skipf("no rseq (%s)", percpu.Status().Reason)
+	}
+	injectDelays(t, map[int]int{3: 2000, 4: 2000})
+	t.Run("without", func(t *testing.T) {
+		res := runMembarrierSwap(t, membarrierSwap{membarrier: false, min: 300 * time.Millisecond, minSwaps: 30, untilLate: true})
+		if res.late == 0 {
+			t.Errorf("without membarrier the retired Block never changed after a swap (%d swaps): the test cannot see late commits", res.swaps)
+		}
+	})
+	t.Run("with", func(t *testing.T) {
+		res := runMembarrierSwap(t, membarrierSwap{membarrier: true, min: time.Second, minSwaps: 50})
+		if res.late != 0 {
+			t.Errorf("the retired Block changed after membarrier returned, after %d of %d swaps", res.late, res.swaps)
+		}
+		if res.aborts == 0 {
+			t.Errorf("no aborts")
+		}
+	})
 }
