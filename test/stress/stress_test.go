@@ -64,6 +64,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"-y"}, exitUsage, "need -m"},
 		{[]string{"-sig", "hup", "-m", "1", "-k"}, exitUsage, "want usr1 or urg"},
 		{[]string{"-t", "0"}, exitUsage, "at least one thread"},
+		{[]string{"-T", "membarrier", "-membarrier-missing", "-allow-fallback", "-r", "1"}, exitUnsupported, "lacks MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ"},
 	} {
 		code, kv, out := runInProcess(t, tc.args...)
 		if code != tc.code || !strings.Contains(kv["error"], tc.want) {
