@@ -286,7 +286,15 @@ func summarize(cs []combination, s settings, results []*childRun, elapsed time.D
 	var minAborts, totalAborts int
 	minAborts = -1
 	var steps int64
+	var longest *childRun
+	extended := 0
 	for _, r := range results {
+		if longest == nil || r.num("elapsed_ms") > longest.num("elapsed_ms") {
+			longest = r
+		}
+		if time.Duration(r.num("elapsed_ms"))*time.Millisecond > s.duration+100*time.Millisecond {
+			extended++
+		}
 		switch {
 		case r.unsupported:
 			unsupported++
@@ -300,11 +308,21 @@ func summarize(cs []combination, s settings, results []*childRun, elapsed time.D
 		}
 		steps += int64(r.num("steps") + r.num("cgo_steps"))
 	}
-	fmt.Fprintf(&b, "stress matrix (%s): %d scenarios x 4 injection points x %d kinds = %d combinations, %d round(s), -d %v, %d at a time\n",
-		mode, len(scenarioNames()), len(kindNames), len(cs), s.rounds, s.duration, s.parallel)
+	scens, points := map[string]bool{}, map[int]bool{}
+	for _, c := range cs {
+		scens[c.scenario], points[c.point] = true, true
+	}
+	size := fmt.Sprintf("%d scenarios x %d injection points x %d kinds = %d combinations", len(scens), len(points), len(kindNames), len(cs))
+	if len(cs) != len(scens)*len(points)*len(kindNames) {
+		size = fmt.Sprintf("%d combinations of %d scenarios, %d injection points and %d kinds", len(cs), len(scens), len(points), len(kindNames))
+	}
+	fmt.Fprintf(&b, "stress matrix (%s): %s, %d round(s), -d %v, %d at a time\n",
+		mode, size, s.rounds, s.duration, s.parallel)
 	fmt.Fprintf(&b, "runs: %d, failed %d, unsupported %d; aborts: total %d, smallest %d; steps %d; time %v\n",
 		len(results), failed, unsupported, totalAborts, minAborts, steps, elapsed.Round(time.Second))
-	fmt.Fprintf(&b, "delay: %d loops at the point (point 1 also %d at point 3); cells: aborts per run (sum over rounds), F failed, U unsupported\n\n", delayLoops, companionLoops)
+	fmt.Fprintf(&b, "runs kept going past -d for -min-aborts: %d; longest %v (%s)\n", extended,
+		time.Duration(longest.num("elapsed_ms"))*time.Millisecond, longest.name)
+	fmt.Fprintf(&b, "delay: %d loops at the point unless the kind says otherwise (point 1 also %d at point 3); cells: aborts per run (one per round), F failed, U unsupported\n\n", delayLoops, companionLoops)
 	fmt.Fprintf(&b, "%-14s", "scenario/point")
 	for _, k := range kindNames {
 		fmt.Fprintf(&b, " %12s", k)
@@ -471,6 +489,7 @@ func stressBinary(t *testing.T, cgo bool) string {
 // childRun is the outcome of one child run.
 type childRun struct {
 	t           *testing.T
+	name        string
 	desc        string
 	code        int
 	stdout      string
@@ -497,6 +516,7 @@ func runChild(t *testing.T, name string, env []string, bin string, args ...strin
 	err := cmd.Run()
 	r := &childRun{
 		t:      t,
+		name:   name,
 		desc:   fmt.Sprintf("%s: %s %s %s", name, strings.Join(env, " "), filepath.Base(bin), strings.Join(args, " ")),
 		stdout: stdout.String(),
 		stderr: stderr.String(),
