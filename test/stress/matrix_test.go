@@ -96,7 +96,7 @@ func kinds() []kind {
 	}
 	return []kind{
 		{name: "delay"},
-		{name: "yield", args: []string{"-m", "10", "-y"}},
+		{name: "yield", args: []string{"-m", "50", "-y"}},
 		{name: "signal", args: []string{"-m", "20", "-k"}, check: wantKV("signals_received")},
 		{name: "sleep", args: []string{"-m", "2000", "-s", "1"}},
 		{name: "mixed", args: []string{"-M", "3"}, check: mixed},
