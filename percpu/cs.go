@@ -17,10 +17,12 @@ const (
 	opCopyCommit
 	opCounterAdd
 	opAddIndirect
+	opPoolPop
+	opPoolPush
 	csCount
 )
 
-var csNames = [csCount]string{"csAdd", "csCmpStore", "csPop", "csPush", "csStoreCommit", "csCopyCommit", "counterAdd", "csAddIndirect"}
+var csNames = [csCount]string{"csAdd", "csCmpStore", "csPop", "csPush", "csStoreCommit", "csCopyCommit", "counterAdd", "csAddIndirect", "poolPop", "poolPush"}
 
 // csDesc holds the address of each critical section's struct rseq_cs.
 // Written once by initCriticalSections, read by the assembly.

@@ -46,6 +46,8 @@
 #define CS_COPYCOMMIT (const_opCopyCommit*8)
 #define CS_COUNTERADD (const_opCounterAdd*8)
 #define CS_ADDINDIRECT (const_opAddIndirect*8)
+#define CS_POOLPOP (const_opPoolPop*8)
+#define CS_POOLPUSH (const_opPoolPush*8)
 
 // INJECT(n, reg) is injection point n (1 to 4) of the test-only build
 // (go test -tags gorseq_inject), in the spirit of RSEQ_INJECT_ASM(n) of

@@ -40,6 +40,8 @@ var csExpectedStores = map[string]struct{ shared, stack int }{
 	"csCopyCommit":  {3, 1}, // copy loop: MOVQ and MOVB, commit; the result on the stack
 	"counterAdd":    {1, 0}, // commit
 	"csAddIndirect": {1, 0}, // commit
+	"poolPop":       {1, 0}, // commit
+	"poolPush":      {2, 0}, // the object into the slab slot, commit
 }
 
 // csInst is an instruction decoded at an offset of a function.
@@ -396,6 +398,7 @@ func (c *csCode) checkGlobals(t *testing.T, op int, abort int) {
 		uintptr(unsafe.Pointer(&rseqMArea)):    "rseqMArea",
 		uintptr(unsafe.Pointer(&rseqGM)):       "rseqGM",
 		uintptr(unsafe.Pointer(&abortCount)):   "abortCount",
+		writeBarrierAddr():                     "runtime.writeBarrier",
 	}
 	for n, a := range injectLoopAddrs() {
 		allowed[a] = fmt.Sprintf("injectLoops[%d]", n+1)

@@ -5,6 +5,7 @@
 package percpu
 
 import (
+	"reflect"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -14,27 +15,34 @@ import (
 
 // Pool is a per-CPU cache of reusable objects, in the style of a memory
 // allocator's per-CPU caches: Get and Put touch only the current CPU's
-// cache in the common case, with one restartable list pop and one push
-// each, and no atomic read-modify-write. Each CPU caches up to
+// cache in the common case, one restartable critical section each, with
+// no atomic read-modify-write and no lock. Each CPU caches up to
 // [PoolCacheSize] objects; beyond that, objects go to a shared overflow of
 // bounded size, and beyond that they are dropped for the garbage collector.
+//
+// The fast path is for pointer types (Pool[*bytes.Buffer], the usual
+// use); a Pool of another type uses the per-P caches described below.
 //
 // Compared with sync.Pool: objects in a Pool survive garbage collections.
 // sync.Pool empties its caches over two collections, so that an idle pool
 // costs nothing; a Pool instead holds at most PoolCacheSize objects per
 // CPU plus the overflow, so its memory is bounded by what the program put
 // in at its peak, and a Get after a collection still finds a warm object.
-// Call [Pool.Drain] to release everything (for example when a burst is
-// over). Like sync.Pool, a Pool may hand out any of the objects put in,
-// in any order; it never hands one object to two holders at once, and it
-// never loses an object it kept while it is reachable.
+// An object taken by Get may also stay referenced by its slab slot until a
+// later Put overwrites it, so the pool can delay its collection (never
+// free it early). Call [Pool.Drain] to release the cached objects (for
+// example when a burst is over). Like sync.Pool, a Pool may hand out any
+// of the objects put in, in any order; it never hands one object to two
+// holders at once, and never loses an object it kept.
 //
-// How it is GC-safe: the objects live in a slice of T in Go memory, which
-// only Go code writes; the restartable operations only move slot indices
-// between per-CPU lists (a list of free slots and a list of full ones per
-// CPU, in per-CPU memory that holds no Go pointers). A slot popped from a
-// list belongs to the goroutine that popped it until it pushes it again,
-// so its Go store or load needs no lock.
+// How it is GC-safe: each CPU's slab is a part of a Go []unsafe.Pointer,
+// which the garbage collector scans; the number of objects in it is a word
+// of per-CPU memory. Put's critical section stores the object into the
+// slab, a pointer store that skips the write barrier, so it runs only
+// while the collector is not marking (it checks the runtime's write
+// barrier flag, which cannot change while a goroutine runs assembly);
+// while the collector marks, Put uses the per-P caches instead. Get's
+// critical section only loads.
 //
 // Without rseq on the thread (stock toolchain, GODEBUG=rseq=0), Get and
 // Put use a per-P cache under a mutex that only that P uses.
@@ -48,27 +56,27 @@ type Pool[T any] struct {
 	New func() T
 
 	once     sync.Once
-	lists    Block    // word poolFull: head of full slots; poolFree: free slots
-	links    []uint64 // next-slot links of the lists, shared by all CPUs
-	slots    []T      // the cached objects, by slot
+	fast     bool             // T is a pointer type and the process has rseq
+	tops     Block            // per CPU: the number of objects in its slab
+	slabs    []unsafe.Pointer // PoolCacheSize slots per shard
 	overflow struct {
 		sync.Mutex
 		items []T
 	}
-	byP []poolPShard[T] // the fallback caches
+	byP []poolPShard[T] // the per-P caches
 }
 
 // PoolCacheSize is the number of objects a Pool caches per CPU.
 const PoolCacheSize = 32
 
+// poolSlabShift is log2 of a slab's size in bytes.
+const poolSlabShift = 8
+
 // poolOverflowSize bounds a Pool's shared overflow.
 const poolOverflowSize = 256
 
-// Word offsets in Pool.lists.
-const (
-	poolFull = 0
-	poolFree = 8
-)
+// poolMarking: Put found the garbage collector marking.
+const poolMarking = -4
 
 type poolPShard[T any] struct {
 	mu    sync.Mutex
@@ -78,32 +86,19 @@ type poolPShard[T any] struct {
 
 func (p *Pool[T]) lazyInit() {
 	p.once.Do(func() {
-		n := max(runtime.GOMAXPROCS(0), runtime.NumCPU())
-		p.byP = make([]poolPShard[T], n)
-		if mode == ModeFallback {
+		p.byP = make([]poolPShard[T], max(runtime.GOMAXPROCS(0), runtime.NumCPU()))
+		k := reflect.TypeFor[T]().Kind()
+		if mode == ModeFallback || (k != reflect.Pointer && k != reflect.UnsafePointer) {
 			return
 		}
-		b, err := Alloc(16, ByCPU)
+		b, err := Alloc(8, ByCPU)
 		if err != nil {
 			panic("percpu: Pool: " + err.Error())
 		}
-		p.lists = b
-		slots := shardCount * PoolCacheSize
-		p.slots = make([]T, slots)
-		p.links = make([]uint64, slots)
-		// Thread each shard's slots onto its free list. Nothing runs
-		// on the lists yet, so plain stores do.
-		for s := 0; s < shardCount; s++ {
-			first := s * PoolCacheSize
-			for i := first; i < first+PoolCacheSize-1; i++ {
-				p.links[i] = uint64(i + 2) // head value of slot i+1
-			}
-			p.links[first+PoolCacheSize-1] = 0
-			*(*uint64)(b.shard(s)) = 0 // full list: empty
-			*(*uint64)(unsafe.Add(b.shard(s), poolFree)) = uint64(first + 1)
-		}
-		// The lists' Block is freed when the Pool is collected; slots
-		// and links are Go memory.
+		p.tops = b
+		p.slabs = make([]unsafe.Pointer, shardCount*PoolCacheSize)
+		p.fast = true
+		// The tops' Block is freed when the Pool is collected.
 		runtime.AddCleanup(p, Block.Free, b)
 	})
 }
@@ -112,27 +107,15 @@ func (p *Pool[T]) lazyInit() {
 // is nil) when it has none.
 func (p *Pool[T]) Get() T {
 	p.lazyInit()
-	if p.slots != nil {
-		// The critical sections are called directly: the Block and
-		// the links are the pool's own, valid by construction.
-		lists, links := uintptr(p.lists.addr), unsafe.Pointer(&p.links[0])
-		slot, r := csPop(lists+poolFull, links, uintptr(len(p.links)), rseqCPUIDOffset)
-		switch {
-		case r >= 0:
-			var zero T
-			x := p.slots[slot]
-			p.slots[slot] = zero
-			p.pushSlot(lists+poolFree, links, uintptr(slot))
-			return x
-		case r == csFailed: // this CPU's cache is empty
-			if x, ok := p.takeOverflow(); ok {
-				return x
-			}
-			return p.newT()
-		case r == csCorrupt:
-			panic("percpu: Pool: corrupt slot list")
+	if p.fast {
+		x, r := poolPop(uintptr(p.tops.addr), unsafe.Pointer(&p.slabs[0]))
+		runtime.KeepAlive(p) // the cleanup frees tops
+		if r >= 0 {
+			return *(*T)(unsafe.Pointer(&x))
 		}
-		// csNoRseq: this thread has none; use the per-P caches.
+		if r == csCorrupt {
+			panic("percpu: Pool: corrupt slab count")
+		}
 	}
 	if x, ok := p.getP(); ok {
 		return x
@@ -140,34 +123,28 @@ func (p *Pool[T]) Get() T {
 	return p.newT()
 }
 
-// Put adds x to the pool.
+// Put adds x to the pool. A nil pointer is not kept.
 func (p *Pool[T]) Put(x T) {
 	p.lazyInit()
-	if p.slots != nil {
-		lists, links := uintptr(p.lists.addr), unsafe.Pointer(&p.links[0])
-		slot, r := csPop(lists+poolFree, links, uintptr(len(p.links)), rseqCPUIDOffset)
+	if p.fast {
+		ptr := *(*unsafe.Pointer)(unsafe.Pointer(&x))
+		if ptr == nil {
+			return
+		}
+		r := poolPush(uintptr(p.tops.addr), unsafe.Pointer(&p.slabs[0]), ptr)
+		runtime.KeepAlive(p)
 		switch {
 		case r >= 0:
-			p.slots[slot] = x
-			p.pushSlot(lists+poolFull, links, uintptr(slot))
 			return
-		case r == csFailed: // this CPU's cache is full
+		case r == csFailed: // this CPU's slab is full
 			p.putOverflow(x)
 			return
 		case r == csCorrupt:
-			panic("percpu: Pool: corrupt slot list")
+			panic("percpu: Pool: corrupt slab count")
 		}
+		// No rseq on this thread, or the collector is marking.
 	}
 	p.putP(x)
-}
-
-// pushSlot pushes a slot the caller popped (and so owns) onto a list. The
-// thread had rseq for the pop, so it has it for the push.
-func (p *Pool[T]) pushSlot(list uintptr, links unsafe.Pointer, slot uintptr) {
-	if csPush(list, links, slot, rseqCPUIDOffset) < 0 {
-		panic("percpu: Pool: the thread lost rseq between a pop and a push")
-	}
-	runtime.KeepAlive(p) // the cleanup frees the lists' Block
 }
 
 func (p *Pool[T]) newT() T {
@@ -255,15 +232,17 @@ func (p *Pool[T]) Drain() int {
 		s.items = s.items[:0]
 		s.mu.Unlock()
 	}
-	if p.slots != nil {
+	if p.fast {
 		n += p.drainCPUs()
 	}
 	return n
 }
 
-// drainCPUs empties every CPU's cache that this process may run on: a
-// restartable pop only reaches the current CPU's list, so the thread visits
-// each allowed CPU in turn. It returns how many objects it removed.
+// drainCPUs empties every CPU's slab that this process may run on: a
+// restartable pop only reaches the current CPU's slab, so the thread visits
+// each allowed CPU in turn. It returns how many objects it removed. The
+// slots keep their pointers until pushes overwrite them; clearing them
+// would race with pushes.
 func (p *Pool[T]) drainCPUs() int {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -273,7 +252,6 @@ func (p *Pool[T]) drainCPUs() int {
 	}
 	defer unix.SchedSetaffinity(0, &orig)
 	n := 0
-	var zero T
 	for cpu := 0; cpu < shardCount; cpu++ {
 		if !orig.IsSet(cpu) {
 			continue
@@ -284,13 +262,9 @@ func (p *Pool[T]) drainCPUs() int {
 			continue
 		}
 		for {
-			lists, links := uintptr(p.lists.addr), unsafe.Pointer(&p.links[0])
-			slot, r := csPop(lists+poolFull, links, uintptr(len(p.links)), rseqCPUIDOffset)
-			if r < 0 {
+			if _, r := poolPop(uintptr(p.tops.addr), unsafe.Pointer(&p.slabs[0])); r < 0 {
 				break
 			}
-			p.slots[slot] = zero
-			p.pushSlot(lists+poolFree, links, uintptr(slot))
 			n++
 		}
 	}

@@ -42,12 +42,15 @@ func (c column) String() string {
 
 var columns = []column{{false, 1}, {false, 2}, {true, 1}, {true, 2}}
 
-// runBench runs the counter candidates side by side and prints ns/op and the
-// ratio to the shared atomic, each the median of -count rounds.
+// runBench runs every group of candidates side by side and prints, per
+// group, ns/op and the ratio to the group's baseline, each the median of
+// -count rounds. percpu's own candidate is measured again, without rseq,
+// in a GODEBUG=rseq=0 child after each round.
 func runBench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	count := fs.Int("count", 5, "rounds per figure; the table shows the median")
 	benchtime := fs.Duration("benchtime", 200*time.Millisecond, "time per measurement")
+	only := fs.String("group", "", "run only the groups whose name contains this")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,20 +61,30 @@ func runBench(args []string) error {
 	if err := flag.Set("test.benchtime", benchtime.String()); err != nil {
 		return err
 	}
-	cases := bench.CounterCases()
+	var groups []bench.Group
+	for _, g := range bench.Groups() {
+		if strings.Contains(g.Name, *only) {
+			groups = append(groups, g)
+		}
+	}
+	if len(groups) == 0 {
+		return fmt.Errorf("no group matches -group %q", *only)
+	}
 	if os.Getenv(benchChildEnv) != "" {
-		return benchChild(cases[0])
+		return benchChild(groups)
 	}
 
 	st := percpu.Status()
-	fmt.Printf("counters: %s, %s/%s, %d CPUs, mode %v; ns/op (ratio to %s), median of %d\n",
-		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), st.Mode, bench.CounterBaseline, *count)
-	results := map[string][]float64{} // name/column -> rounds
-	fallbackName := cases[0].Name + " (fallback)"
+	fmt.Printf("%s, %s/%s, %d CPUs, mode %v; ns/op (ratio to the group's baseline), median of %d\n",
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), st.Mode, *count)
+	results := map[string][]float64{} // group/name/column -> rounds
 	for round := 0; round < *count; round++ {
-		for _, c := range cases {
-			for _, col := range columns {
-				results[key(c.Name, col)] = append(results[key(c.Name, col)], measure(c, col))
+		for _, g := range groups {
+			for _, c := range g.Cases {
+				for _, col := range columns {
+					k := key(g.Name, c.Name, col)
+					results[k] = append(results[k], measure(c, col))
+				}
 			}
 		}
 		if st.Mode.Rseq() {
@@ -79,40 +92,48 @@ func runBench(args []string) error {
 			if err != nil {
 				return err
 			}
-			for col, ns := range fb {
-				results[key(fallbackName, col)] = append(results[key(fallbackName, col)], ns)
+			for k, ns := range fb {
+				results[k] = append(results[k], ns)
 			}
 		}
 	}
-	names := []string{}
-	for _, c := range cases {
-		names = append(names, c.Name)
-		if c.Name == cases[0].Name && st.Mode.Rseq() {
-			names = append(names, fallbackName)
-		}
-	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "\t")
-	for _, col := range columns {
-		fmt.Fprintf(tw, "%v\t", col)
-	}
-	fmt.Fprintln(tw)
-	for _, name := range names {
-		label := name
-		if name == cases[0].Name {
-			label = fmt.Sprintf("%s (%v)", name, st.Mode)
-		}
-		fmt.Fprintf(tw, "%s\t", label)
+	for _, g := range groups {
+		fmt.Printf("\n%s\n", g.Name)
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "\t")
 		for _, col := range columns {
-			ns, base := median(results[key(name, col)]), median(results[key(bench.CounterBaseline, col)])
-			fmt.Fprintf(tw, "%.2f (%.2fx)\t", ns, ns/base)
+			fmt.Fprintf(tw, "%v\t", col)
 		}
 		fmt.Fprintln(tw)
+		for i, c := range g.Cases {
+			rows := []string{c.Name}
+			if i == 0 && st.Mode.Rseq() {
+				rows = append(rows, c.Name+fallbackSuffix)
+			}
+			for _, name := range rows {
+				label := name
+				if i == 0 && name == c.Name {
+					label = fmt.Sprintf("%s (%v)", name, st.Mode)
+				}
+				fmt.Fprintf(tw, "%s\t", label)
+				for _, col := range columns {
+					ns := median(results[key(g.Name, name, col)])
+					base := median(results[key(g.Name, g.Baseline, col)])
+					fmt.Fprintf(tw, "%.2f (%.2fx)\t", ns, ns/base)
+				}
+				fmt.Fprintln(tw)
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return tw.Flush()
+	return nil
 }
 
-func key(name string, col column) string { return name + "/" + col.String() }
+const fallbackSuffix = " (fallback)"
+
+func key(group, name string, col column) string { return group + "/" + name + "/" + col.String() }
 
 // measure runs one case in one column and returns ns/op.
 func measure(c bench.Case, col column) float64 {
@@ -126,8 +147,8 @@ func measure(c bench.Case, col column) float64 {
 }
 
 // runFallbackChild runs this program's bench with GODEBUG=rseq=0 for one
-// round of percpu's case and returns its ns/op per column.
-func runFallbackChild() (map[column]float64, error) {
+// round of percpu's candidates and returns their ns/op by result key.
+func runFallbackChild() (map[string]float64, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding this program to measure the fallback: %w", err)
@@ -139,33 +160,30 @@ func runFallbackChild() (map[column]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fallback child (GODEBUG=rseq=0): %w", err)
 	}
-	res := map[column]float64{}
+	res := map[string]float64{}
 	sc := bufio.NewScanner(strings.NewReader(string(out)))
 	for sc.Scan() {
-		var par, procs int
-		var ns float64
-		if _, err := fmt.Sscanf(sc.Text(), "%d %d %g", &par, &procs, &ns); err != nil {
-			return nil, fmt.Errorf("fallback child printed %q: %w", sc.Text(), err)
+		k, v, ok := strings.Cut(sc.Text(), "\t")
+		ns, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("fallback child printed %q", sc.Text())
 		}
-		res[column{par == 1, procs}] = ns
-	}
-	if len(res) != len(columns) {
-		return nil, fmt.Errorf("fallback child gave %d figures, want %d", len(res), len(columns))
+		res[k] = ns
 	}
 	return res, nil
 }
 
-// benchChild measures c in every column and prints "parallel procs ns".
-func benchChild(c bench.Case) error {
+// benchChild measures each group's percpu candidate in every column and
+// prints "key<TAB>ns" lines.
+func benchChild(groups []bench.Group) error {
 	if percpu.Status().Mode.Rseq() {
 		return fmt.Errorf("the fallback child has rseq (GODEBUG=rseq=0 ignored?)")
 	}
-	for _, col := range columns {
-		par := 0
-		if col.parallel {
-			par = 1
+	for _, g := range groups {
+		c := g.Cases[0]
+		for _, col := range columns {
+			fmt.Printf("%s\t%s\n", key(g.Name, c.Name+fallbackSuffix, col), strconv.FormatFloat(measure(c, col), 'g', -1, 64))
 		}
-		fmt.Println(par, col.procs, strconv.FormatFloat(measure(c, col), 'g', -1, 64))
 	}
 	return nil
 }
