@@ -94,12 +94,22 @@ func typQuiesce() {
 // GOMAXPROCS is raised for the stressors.
 func TestPoolOwnership(t *testing.T) {
 	workers := 6 * runtime.NumCPU()
+	noGC := typAll(workers)
+	noGC.GC = false
+	// With collections back to back, the collector marks most of the
+	// time and Puts take the per-P caches; without, the per-CPU slabs.
+	t.Run("stressors", func(t *testing.T) { typPoolOwnership(t, noGC) })
+	t.Run("stressors+GC", func(t *testing.T) { typPoolOwnership(t, typAll(workers)) })
+}
+
+func typPoolOwnership(t *testing.T, cfg typStress) {
+	workers := 6 * runtime.NumCPU()
 	var items typItems
 	p := &percpu.Pool[*typItem]{New: items.New}
 	if n := p.Drain(); n != 0 { // sizes the per-P caches now
 		t.Fatalf("a new Pool drained %d objects", n)
 	}
-	st := typStartStress(t, typAll(workers))
+	st := typStartStress(t, cfg)
 	var errs typFirstError
 	var gets atomic.Int64
 	var wg sync.WaitGroup
@@ -145,6 +155,16 @@ func TestPoolOwnership(t *testing.T) {
 	}
 	if created > 256 {
 		t.Fatalf("New made %d items, more than the overflow bound: the test's reasoning that nothing is dropped fails", created)
+	}
+	if _, full := percpu.PoolSlots(p); full != nil {
+		cached := 0
+		for cpu, n := range full {
+			if n < 0 || n > percpu.PoolCacheSize {
+				t.Errorf("CPU %d's cache holds %d objects, outside [0, %d]", cpu, n, percpu.PoolCacheSize)
+			}
+			cached += n
+		}
+		t.Logf("per-CPU caches hold %v (%d of the %d items)", full, cached, created)
 	}
 	if n := int64(p.Drain()); n != created {
 		t.Errorf("Drain removed %d items; New made %d, and all were put back (want created == drained + dropped (0))", n, created)
