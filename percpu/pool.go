@@ -5,6 +5,7 @@
 package percpu
 
 import (
+	"os"
 	"reflect"
 	"runtime"
 	"sync"
@@ -56,7 +57,8 @@ type Pool[T any] struct {
 	New func() T
 
 	once     sync.Once
-	fast     bool             // T is a pointer type and the process has rseq
+	pointers bool             // T is a pointer type
+	fast     bool             // pointers, and the process has rseq
 	tops     Block            // per CPU: the number of objects in its slab
 	slabs    []unsafe.Pointer // PoolCacheSize slots per shard
 	overflow struct {
@@ -88,7 +90,10 @@ func (p *Pool[T]) lazyInit() {
 	p.once.Do(func() {
 		p.byP = make([]poolPShard[T], max(runtime.GOMAXPROCS(0), runtime.NumCPU()))
 		k := reflect.TypeFor[T]().Kind()
-		if mode == ModeFallback || (k != reflect.Pointer && k != reflect.UnsafePointer) {
+		p.pointers = k == reflect.Pointer || k == reflect.UnsafePointer
+		// The race detector cannot see objects handed over through the
+		// assembly: race builds use the per-P caches.
+		if mode == ModeFallback || !p.pointers || raceEnabled {
 			return
 		}
 		b, err := Alloc(8, ByCPU)
@@ -113,9 +118,7 @@ func (p *Pool[T]) Get() T {
 		if r >= 0 {
 			return *(*T)(unsafe.Pointer(&x))
 		}
-		if r == csCorrupt {
-			panic("percpu: Pool: corrupt slab count")
-		}
+		// Empty slab, or no rseq on this thread.
 	}
 	if x, ok := p.getP(); ok {
 		return x
@@ -126,21 +129,19 @@ func (p *Pool[T]) Get() T {
 // Put adds x to the pool. A nil pointer is not kept.
 func (p *Pool[T]) Put(x T) {
 	p.lazyInit()
+	if p.pointers && *(*unsafe.Pointer)(unsafe.Pointer(&x)) == nil {
+		return
+	}
 	if p.fast {
 		ptr := *(*unsafe.Pointer)(unsafe.Pointer(&x))
-		if ptr == nil {
-			return
-		}
 		r := poolPush(uintptr(p.tops.addr), unsafe.Pointer(&p.slabs[0]), ptr)
 		runtime.KeepAlive(p)
 		switch {
 		case r >= 0:
 			return
-		case r == csFailed: // this CPU's slab is full
+		case r == csFailed: // this CPU's slab is full (or being drained)
 			p.putOverflow(x)
 			return
-		case r == csCorrupt:
-			panic("percpu: Pool: corrupt slab count")
 		}
 		// No rseq on this thread, or the collector is marking.
 	}
@@ -238,22 +239,28 @@ func (p *Pool[T]) Drain() int {
 	return n
 }
 
-// drainCPUs empties every CPU's slab that this process may run on: a
-// restartable pop only reaches the current CPU's slab, so the thread visits
-// each allowed CPU in turn. It returns how many objects it removed. The
-// slots keep their pointers until pushes overwrite them; clearing them
-// would race with pushes.
+// poolDraining is the slab count while Drain clears a slab: above
+// PoolCacheSize, so that pops find the slab empty and pushes find it full
+// and both go elsewhere, leaving the slots to the drainer.
+const poolDraining = PoolCacheSize + 1
+
+// drainCPUs empties every CPU's slab that the process may run on (the main
+// thread's CPU affinity) and clears its slots, so that the objects can be
+// collected. A restartable operation only reaches the current CPU's slab,
+// so the thread visits each CPU in turn. It returns how many objects it
+// removed.
 func (p *Pool[T]) drainCPUs() int {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	var orig unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &orig); err != nil {
+	var orig, allowed unix.CPUSet
+	if unix.SchedGetaffinity(0, &orig) != nil || unix.SchedGetaffinity(os.Getpid(), &allowed) != nil {
 		return 0
 	}
 	defer unix.SchedSetaffinity(0, &orig)
+	tops, slabs := uintptr(p.tops.addr), unsafe.Pointer(&p.slabs[0])
 	n := 0
 	for cpu := 0; cpu < shardCount; cpu++ {
-		if !orig.IsSet(cpu) {
+		if !allowed.IsSet(cpu) {
 			continue
 		}
 		var one unix.CPUSet
@@ -262,11 +269,23 @@ func (p *Pool[T]) drainCPUs() int {
 			continue
 		}
 		for {
-			if _, r := poolPop(uintptr(p.tops.addr), unsafe.Pointer(&p.slabs[0])); r < 0 {
-				break
+			if _, r := poolPop(tops, slabs); r >= 0 {
+				n++
+				continue
 			}
-			n++
+			// Empty: close the slab, unless a push came in between.
+			if r := csCmpStore(tops, 0, poolDraining, rseqCPUIDOffset); r == csFailed {
+				continue
+			} else if r < 0 {
+				break // lost the CPU or rseq: leave this slab as it is
+			}
+			clear(p.slabs[cpu*PoolCacheSize : (cpu+1)*PoolCacheSize])
+			if csCmpStore(tops, poolDraining, 0, rseqCPUIDOffset) < 0 {
+				panic("percpu: Pool.Drain: cannot reopen a slab it closed")
+			}
+			break
 		}
 	}
+	runtime.KeepAlive(p)
 	return n
 }

@@ -7,7 +7,7 @@ package percpu
 import "unsafe"
 
 // Pool's critical sections (pool_amd64.s). Results: >= 0 the shard;
-// csNoRseq, csFailed (slab empty or full), csCorrupt, poolMarking.
+// csNoRseq, csFailed (slab empty or full, or being drained), poolMarking.
 
 // poolPop takes the top object of the current CPU's slab.
 func poolPop(tops uintptr, slabs unsafe.Pointer) (x unsafe.Pointer, r int32)

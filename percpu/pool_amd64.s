@@ -13,7 +13,8 @@
 
 // func poolPop(tops uintptr, slabs unsafe.Pointer) (x unsafe.Pointer, r int32)
 //
-// n := top of the current shard; fail (-2) if 0; x := slab[n-1]; commit
+// n := top of the current shard; fail (-2) if 0 (or poolDraining); x :=
+// slab[n-1]; commit
 // top = n-1. The slot keeps its pointer (it is above top, so no one reads
 // it until a push overwrites it). Injection points as in cs_amd64.s, in CX.
 TEXT ·poolPop(SB), NOSPLIT|NOFRAME, $0-28
@@ -34,7 +35,7 @@ start:
 	TESTQ	R11, R11
 	JZ	empty
 	CMPQ	R11, $const_PoolCacheSize
-	JA	corrupt
+	JA	empty // poolDraining: Drain is clearing the slab
 	MOVQ	R9, R12
 	SHLQ	$POOL_SLAB_SHIFT, R12
 	ADDQ	DI, R12
@@ -53,10 +54,6 @@ abort:
 empty:
 	MOVQ	$0, x+16(FP)
 	MOVL	$-2, r+24(FP)
-	RET
-corrupt:
-	MOVQ	$0, x+16(FP)
-	MOVL	$-3, r+24(FP)
 	RET
 norseq:
 	MOVQ	$0, x+16(FP)

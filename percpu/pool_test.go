@@ -314,3 +314,29 @@ func TestPoolDrain(t *testing.T) {
 		t.Errorf("Drain of an empty pool: %d", n)
 	}
 }
+
+// TestPoolDrainReleases checks that Drain lets the garbage collector have
+// the objects it removed: the slab slots are cleared, not only counted
+// down.
+func TestPoolDrainReleases(t *testing.T) {
+	var p percpu.Pool[*[64]byte]
+	var collected atomic.Int64
+	const n = 10
+	for i := 0; i < n; i++ {
+		x := new([64]byte)
+		runtime.AddCleanup(x, func(*atomic.Int64) { collected.Add(1) }, &collected)
+		p.Put(x)
+	}
+	if got := p.Drain(); got != n {
+		t.Fatalf("Drain removed %d objects, want %d", got, n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for collected.Load() < n && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if got := collected.Load(); got != n {
+		t.Errorf("%d of %d drained objects collected; the pool still references the rest", got, n)
+	}
+	runtime.KeepAlive(&p)
+}

@@ -117,6 +117,9 @@ func (v *Values[T]) Do(f func(*T)) {
 
 // String describes v for debugging.
 func (v *Values[T]) String() string {
+	if v == nil {
+		return "percpu.Values(nil)"
+	}
 	kind := "cpu"
 	if v.byP {
 		kind = "P"
