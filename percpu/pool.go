@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -56,12 +57,14 @@ type Pool[T any] struct {
 	// makes Get return the zero T.
 	New func() T
 
-	once     sync.Once
-	pointers bool             // T is a pointer type
-	fast     bool             // pointers, and the process has rseq
-	tops     Block            // per CPU: the number of objects in its slab
-	slabs    []unsafe.Pointer // PoolCacheSize slots per shard
-	overflow struct {
+	once      sync.Once
+	pointers  bool             // T is a pointer type
+	fast      bool             // pointers, and the process has rseq
+	fastReady atomic.Bool      // fast, and the fields below are set
+	slab0     unsafe.Pointer   // &slabs[0]
+	tops      Block            // per CPU: the number of objects in its slab
+	slabs     []unsafe.Pointer // PoolCacheSize slots per shard
+	overflow  struct {
 		sync.Mutex
 		items []T
 	}
@@ -102,19 +105,36 @@ func (p *Pool[T]) lazyInit() {
 		}
 		p.tops = b
 		p.slabs = make([]unsafe.Pointer, shardCount*PoolCacheSize)
+		p.slab0 = unsafe.Pointer(&p.slabs[0])
 		p.fast = true
-		// The tops' Block is freed when the Pool is collected.
+		// The tops' Block is freed when the Pool is collected: p is
+		// the receiver of every call that uses tops, and stays
+		// reachable through it until the call returns.
 		runtime.AddCleanup(p, Block.Free, b)
+		p.fastReady.Store(true)
 	})
 }
 
 // Get takes an object from the pool, or returns New() (the zero T if New
 // is nil) when it has none.
 func (p *Pool[T]) Get() T {
+	if p.fastReady.Load() {
+		x, r := poolPop(uintptr(p.tops.addr), p.slab0)
+		runtime.KeepAlive(p) // its cleanup frees tops
+		if r >= 0 {
+			return *(*T)(unsafe.Pointer(&x))
+		}
+	}
+	return p.getSlow()
+}
+
+// getSlow is Get when the slab is empty, the thread has no rseq, or the
+// pool is not on its fast path (yet).
+func (p *Pool[T]) getSlow() T {
 	p.lazyInit()
 	if p.fast {
-		x, r := poolPop(uintptr(p.tops.addr), unsafe.Pointer(&p.slabs[0]))
-		runtime.KeepAlive(p) // the cleanup frees tops
+		x, r := poolPop(uintptr(p.tops.addr), p.slab0)
+		runtime.KeepAlive(p)
 		if r >= 0 {
 			return *(*T)(unsafe.Pointer(&x))
 		}
@@ -128,13 +148,25 @@ func (p *Pool[T]) Get() T {
 
 // Put adds x to the pool. A nil pointer is not kept.
 func (p *Pool[T]) Put(x T) {
+	if p.fastReady.Load() {
+		ptr := *(*unsafe.Pointer)(unsafe.Pointer(&x))
+		if ptr != nil && poolPush(uintptr(p.tops.addr), p.slab0, ptr) >= 0 {
+			runtime.KeepAlive(p)
+			return
+		}
+	}
+	p.putSlow(x)
+}
+
+// putSlow is Put when the slab is full, the collector is marking, the
+// thread has no rseq, or the pool is not on its fast path (yet).
+func (p *Pool[T]) putSlow(x T) {
 	p.lazyInit()
 	if p.pointers && *(*unsafe.Pointer)(unsafe.Pointer(&x)) == nil {
 		return
 	}
 	if p.fast {
-		ptr := *(*unsafe.Pointer)(unsafe.Pointer(&x))
-		r := poolPush(uintptr(p.tops.addr), unsafe.Pointer(&p.slabs[0]), ptr)
+		r := poolPush(uintptr(p.tops.addr), p.slab0, *(*unsafe.Pointer)(unsafe.Pointer(&x)))
 		runtime.KeepAlive(p)
 		switch {
 		case r >= 0:
@@ -257,7 +289,7 @@ func (p *Pool[T]) drainCPUs() int {
 		return 0
 	}
 	defer unix.SchedSetaffinity(0, &orig)
-	tops, slabs := uintptr(p.tops.addr), unsafe.Pointer(&p.slabs[0])
+	tops, slabs := uintptr(p.tops.addr), p.slab0
 	n := 0
 	for cpu := 0; cpu < shardCount; cpu++ {
 		if !allowed.IsSet(cpu) {
