@@ -159,12 +159,7 @@ func (s *list) check(e *env) error {
 	if err := census(found, s.n, "the lists and the pool"); err != nil {
 		return err
 	}
-	for it := range s.own.owner {
-		if o := s.own.owner[it].Load(); o != 0 {
-			return fmt.Errorf("item %d still held by worker %d", it, o-1)
-		}
-	}
-	return nil
+	return s.own.released("item")
 }
 
 func (s *list) report() [][2]string {

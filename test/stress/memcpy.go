@@ -281,12 +281,7 @@ func (s *memcpy) check(e *env) error {
 	if err := census(found, s.n, "the rings and the pool"); err != nil {
 		return err
 	}
-	for it := range s.own.owner {
-		if o := s.own.owner[it].Load(); o != 0 {
-			return fmt.Errorf("record %d still held by worker %d", it, o-1)
-		}
-	}
-	return nil
+	return s.own.released("record")
 }
 
 func (s *memcpy) report() [][2]string {

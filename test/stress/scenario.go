@@ -179,6 +179,17 @@ func (o *ownership) give(e *env, w *worker, item int, where string) {
 	}
 }
 
+// released checks, at the end of a run, that no worker still holds an
+// item (what names the items in the error).
+func (o *ownership) released(what string) error {
+	for it := range o.owner {
+		if h := o.owner[it].Load(); h != 0 {
+			return fmt.Errorf("%s %d still held by worker %d", what, it, h-1)
+		}
+	}
+	return nil
+}
+
 // census checks that the items found (each once) are exactly 0..n-1.
 func census(found []int, n int, where string) error {
 	seen := make([]int, n)
