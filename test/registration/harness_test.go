@@ -18,75 +18,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorseq/gorseq/internal/childtest"
 )
 
-// moduleRoot is the directory of the main module's go.mod, found from the
-// test's working directory (the package directory).
-var moduleRoot string
-
-// buildDir holds the child programs, shared by all tests of one run.
-var buildDir string
-
-func TestMain(m *testing.M) {
-	wd, err := os.Getwd()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.Contains(string(data), "module github.com/gorseq/gorseq\n") {
-			moduleRoot = dir
-			break
-		}
-		if dir == filepath.Dir(dir) {
-			fmt.Fprintf(os.Stderr, "registration: no github.com/gorseq/gorseq go.mod above %s\n", wd)
-			os.Exit(1)
-		}
-	}
-	buildDir, err = os.MkdirTemp("", "gorseq-registration-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(buildDir)
-	os.Exit(code)
-}
-
-// cleanEnv is the environment for the go command and the children: the
-// test's own, without the settings the tests choose themselves. GOROOT
-// must go: a GOROOT from the environment would make the patched go build
-// with the stock runtime.
-func cleanEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "GOROOT", "GOTOOLCHAIN", "GODEBUG", "GLIBC_TUNABLES", "CGO_ENABLED":
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, extra...)
-}
+func TestMain(m *testing.M) { childtest.Main(m, "registration") }
 
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
-}
-
-// patchedGo returns the patched toolchain's go.
-func patchedGo(t *testing.T) string {
-	t.Helper()
-	goBin := os.Getenv("GORSEQ_GO")
-	if goBin == "" {
-		goBin = filepath.Join(moduleRoot, "_toolchain", "goroot", "bin", "go")
-	}
-	if !fileExists(goBin) {
-		t.Fatalf("patched go %s not found: run ./build.sh first (or set GORSEQ_GO)", goBin)
-	}
-	return goBin
 }
 
 // overlayFile returns the overlay for the stock go.
@@ -94,7 +34,7 @@ func overlayFile(t *testing.T) string {
 	t.Helper()
 	path := os.Getenv("GORSEQ_OVERLAY")
 	if path == "" {
-		path = filepath.Join(moduleRoot, "_toolchain", "overlay.json")
+		path = filepath.Join(childtest.ModuleRoot, "_toolchain", "overlay.json")
 	}
 	if !fileExists(path) {
 		t.Fatalf("overlay %s not found: run ./build.sh first (or set GORSEQ_OVERLAY)", path)
@@ -111,7 +51,7 @@ var stock struct {
 // goroot returns the GOROOT of the go command goBin.
 func goroot(goBin string) (string, error) {
 	cmd := exec.Command(goBin, "env", "GOROOT")
-	cmd.Env = cleanEnv("GOTOOLCHAIN=local")
+	cmd.Env = childtest.CleanEnv("GOTOOLCHAIN=local")
 	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf("%s env GOROOT: %v", goBin, err)
@@ -199,11 +139,11 @@ func (b build) binary(t *testing.T) string {
 	builds.mu.Unlock()
 
 	r.once.Do(func() {
-		out := filepath.Join(buildDir, fmt.Sprintf("%s-%d", b.pkg, n))
-		args := append([]string{"build", "-C", moduleRoot, "-o", out}, b.flags...)
+		out := filepath.Join(childtest.BuildDir, fmt.Sprintf("%s-%d", b.pkg, n))
+		args := append([]string{"build", "-C", childtest.ModuleRoot, "-o", out}, b.flags...)
 		args = append(args, "./test/registration/testdata/"+b.pkg)
 		cmd := exec.Command(b.goBin, args...)
-		cmd.Env = cleanEnv(append([]string{"GOTOOLCHAIN=local"}, b.env...)...)
+		cmd.Env = childtest.CleanEnv(append([]string{"GOTOOLCHAIN=local"}, b.env...)...)
 		start := time.Now()
 		if output, err := cmd.CombinedOutput(); err != nil {
 			r.err = fmt.Errorf("%v (env %v): %v\n%s", cmd.Args, b.env, err, output)
@@ -221,7 +161,7 @@ func (b build) binary(t *testing.T) string {
 // The child programs.
 func probePatched(t *testing.T) string {
 	t.Helper()
-	return build{goBin: patchedGo(t), pkg: "probe", env: []string{"CGO_ENABLED=0"}}.binary(t)
+	return build{goBin: childtest.PatchedGo(t), pkg: "probe", env: []string{"CGO_ENABLED=0"}}.binary(t)
 }
 
 func probeStock(t *testing.T) string {
@@ -238,7 +178,7 @@ func probeOverlay(t *testing.T) string {
 // of its own: the go command links it internally by default.
 func probeRuntimeCgo(t *testing.T) string {
 	t.Helper()
-	return build{goBin: patchedGo(t), pkg: "probe", flags: []string{"-tags=withcgo"}, env: []string{"CGO_ENABLED=1"}}.binary(t)
+	return build{goBin: childtest.PatchedGo(t), pkg: "probe", flags: []string{"-tags=withcgo"}, env: []string{"CGO_ENABLED=1"}}.binary(t)
 }
 
 // cgoProbe is the cgo child, linked as linkmode says ("" for the go
@@ -249,7 +189,7 @@ func cgoProbe(t *testing.T, linkmode string) string {
 	if linkmode != "" {
 		flags = []string{"-ldflags=-linkmode=" + linkmode}
 	}
-	return build{goBin: patchedGo(t), pkg: "cgoprobe", flags: flags, env: []string{"CGO_ENABLED=1"}}.binary(t)
+	return build{goBin: childtest.PatchedGo(t), pkg: "cgoprobe", flags: flags, env: []string{"CGO_ENABLED=1"}}.binary(t)
 }
 
 func seccompWrapper(t *testing.T) string {
@@ -276,7 +216,7 @@ func runChild(t *testing.T, env []string, bin string, args ...string) *run {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = cleanEnv(env...)
+	cmd.Env = childtest.CleanEnv(env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gorseq/gorseq/internal/childtest"
 )
 
 const (
@@ -330,7 +332,7 @@ func TestStockToolchain(t *testing.T) {
 // failed: its area says cpu_id < 0 and percpu takes the fallback there.
 func TestPIE(t *testing.T) {
 	t.Parallel()
-	bin := build{goBin: patchedGo(t), pkg: "probe", flags: []string{"-buildmode=pie"}, env: []string{"CGO_ENABLED=0"}}.binary(t)
+	bin := build{goBin: childtest.PatchedGo(t), pkg: "probe", flags: []string{"-buildmode=pie"}, env: []string{"CGO_ENABLED=0"}}.binary(t)
 	r := runChild(t, nil, bin, "threads", "-n", itoa(lockedThreads), "-exits", itoa(exitingThreads))
 	r.want("mode", "own")
 	r.want("rt_mode", "1")

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorseq/gorseq/internal/childtest"
 )
 
 // The matrix runner: the command, built with -tags gorseq_inject by the
@@ -389,65 +391,7 @@ func runCombination(t *testing.T, bin string, c combination, d time.Duration, se
 
 // --- building and running the command ---------------------------------
 
-var (
-	moduleRoot string
-	buildDir   string
-)
-
-func TestMain(m *testing.M) {
-	wd, err := os.Getwd()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.Contains(string(data), "module github.com/gorseq/gorseq\n") {
-			moduleRoot = dir
-			break
-		}
-		if dir == filepath.Dir(dir) {
-			fmt.Fprintf(os.Stderr, "stress: no github.com/gorseq/gorseq go.mod above %s\n", wd)
-			os.Exit(1)
-		}
-	}
-	buildDir, err = os.MkdirTemp("", "gorseq-stress-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(buildDir)
-	os.Exit(code)
-}
-
-// cleanEnv is the environment of the go command and the children: the
-// test's own, minus what the runs set themselves (a GOROOT from the
-// environment would make the patched go build with the stock runtime).
-func cleanEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "GOROOT", "GOTOOLCHAIN", "GODEBUG", "GLIBC_TUNABLES", "CGO_ENABLED", "GOMAXPROCS", "GOGC", "GOFLAGS":
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, extra...)
-}
-
-func patchedGo(t *testing.T) string {
-	t.Helper()
-	goBin := os.Getenv("GORSEQ_GO")
-	if goBin == "" {
-		goBin = filepath.Join(moduleRoot, "_toolchain", "goroot", "bin", "go")
-	}
-	if _, err := os.Stat(goBin); err != nil {
-		t.Fatalf("patched go %s not found: run ./build.sh first (or set GORSEQ_GO)", goBin)
-	}
-	return goBin
-}
+func TestMain(m *testing.M) { childtest.Main(m, "stress") }
 
 var builds sync.Map // cgo bool -> *buildResult
 
@@ -461,7 +405,7 @@ type buildResult struct {
 // -tags gorseq_inject, with or without cgo.
 func stressBinary(t *testing.T, cgo bool) string {
 	t.Helper()
-	goBin := patchedGo(t)
+	goBin := childtest.PatchedGo(t)
 	v, _ := builds.LoadOrStore(cgo, &buildResult{})
 	r := v.(*buildResult)
 	r.once.Do(func() {
@@ -469,9 +413,9 @@ func stressBinary(t *testing.T, cgo bool) string {
 		if cgo {
 			name, env = "stress-cgo", "CGO_ENABLED=1"
 		}
-		out := filepath.Join(buildDir, name)
-		cmd := exec.Command(goBin, "build", "-C", moduleRoot, "-tags", "gorseq_inject", "-o", out, "./test/stress")
-		cmd.Env = cleanEnv("GOTOOLCHAIN=local", env)
+		out := filepath.Join(childtest.BuildDir, name)
+		cmd := exec.Command(goBin, "build", "-C", childtest.ModuleRoot, "-tags", "gorseq_inject", "-o", out, "./test/stress")
+		cmd.Env = childtest.CleanEnv("GOTOOLCHAIN=local", env)
 		start := time.Now()
 		if output, err := cmd.CombinedOutput(); err != nil {
 			r.err = fmt.Errorf("%v (%s): %v\n%s", cmd.Args, env, err, output)
@@ -510,7 +454,7 @@ func runChild(t *testing.T, name string, env []string, bin string, args ...strin
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = cleanEnv(env...)
+	cmd.Env = childtest.CleanEnv(env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
