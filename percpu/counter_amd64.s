@@ -34,10 +34,7 @@ TEXT ·counterAdd(SB), NOSPLIT|NOFRAME, $0-16
 	JS	slow
 	MOVQ	v+8(FP), DI
 	MOVQ	·csDesc+CS_COUNTERADD(SB), R8
-retry:
-	INJECT(1, CX)
-	MOVQ	R8, RSEQ_CS(AX)
-start:
+	CS_ARM
 	MOVL	RSEQ_CPU_ID(AX), R9
 	CMPL	R9, ·shardCount32(SB)
 	JAE	slow
@@ -50,9 +47,6 @@ start:
 	MOVQ	R10, (SI)(R9*1)
 post:
 	RET
-	CS_ABORT_SIG
-abort:
-	CS_COUNT_ABORT
-	JMP	retry
+	CS_ABORT
 slow:
 	JMP	COUNTER_ADD_SLOW

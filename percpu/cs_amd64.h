@@ -116,3 +116,20 @@ entry:
 
 #define CS_COUNT_ABORT \
 	LOCK; INCQ ·abortCount(SB)
+
+// CS_ARM arms the section: injection point 1, then the store of the
+// descriptor (in R8) into the area's rseq_cs; start follows. The abort
+// handler comes back to retry, so every try re-arms and re-reads.
+#define CS_ARM \
+retry: \
+	INJECT(1, CX); \
+	MOVQ	R8, RSEQ_CS(AX); \
+start:
+
+// CS_ABORT is the signature and the abort handler after it: count the
+// abort and try again.
+#define CS_ABORT \
+	CS_ABORT_SIG; \
+abort: \
+	CS_COUNT_ABORT; \
+	JMP	retry

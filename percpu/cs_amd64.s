@@ -26,10 +26,7 @@ TEXT ·csAdd(SB), NOSPLIT|NOFRAME, $0-28
 	MOVQ	v+8(FP), DI
 	MOVQ	field+16(FP), DX
 	MOVQ	·csDesc+CS_ADD(SB), R8
-retry:
-	INJECT(1, CX)
-	MOVQ	R8, RSEQ_CS(AX)
-start:
+	CS_ARM
 	CS_INDEX(DX)
 	INJECT(2, CX)
 	ADDQ	SI, R10
@@ -41,10 +38,7 @@ start:
 post:
 	MOVL	R9, ret+24(FP)
 	RET
-	CS_ABORT_SIG
-abort:
-	CS_COUNT_ABORT
-	JMP	retry
+	CS_ABORT
 norseq:
 	MOVL	$-1, ret+24(FP)
 	RET
@@ -60,10 +54,7 @@ TEXT ·csCmpStore(SB), NOSPLIT|NOFRAME, $0-36
 	MOVQ	new+16(FP), BX
 	MOVQ	field+24(FP), DX
 	MOVQ	·csDesc+CS_CMPSTORE(SB), R8
-retry:
-	INJECT(1, CX)
-	MOVQ	R8, RSEQ_CS(AX)
-start:
+	CS_ARM
 	CS_INDEX(DX)
 	INJECT(2, CX)
 	ADDQ	SI, R10
@@ -76,10 +67,7 @@ start:
 post:
 	MOVL	R9, ret+32(FP)
 	RET
-	CS_ABORT_SIG
-abort:
-	CS_COUNT_ABORT
-	JMP	retry
+	CS_ABORT
 mismatch:
 	MOVL	$-2, ret+32(FP)
 	RET
@@ -99,10 +87,7 @@ TEXT ·csPop(SB), NOSPLIT|NOFRAME, $0-44
 	MOVQ	n+16(FP), BX
 	MOVQ	field+24(FP), DX
 	MOVQ	·csDesc+CS_POP(SB), R8
-retry:
-	INJECT(1, CX)
-	MOVQ	R8, RSEQ_CS(AX)
-start:
+	CS_ARM
 	CS_INDEX(DX)
 	INJECT(2, CX)
 	ADDQ	SI, R10
@@ -120,10 +105,7 @@ post:
 	MOVQ	R11, item+32(FP)
 	MOVL	R9, shard+40(FP)
 	RET
-	CS_ABORT_SIG
-abort:
-	CS_COUNT_ABORT
-	JMP	retry
+	CS_ABORT
 empty:
 	MOVQ	$0, item+32(FP)
 	MOVL	$-2, shard+40(FP)
@@ -151,10 +133,7 @@ TEXT ·csPush(SB), NOSPLIT|NOFRAME, $0-36
 	MOVQ	·csDesc+CS_PUSH(SB), R8
 	LEAQ	(DI)(BX*8), DI
 	INCQ	BX
-retry:
-	INJECT(1, CX)
-	MOVQ	R8, RSEQ_CS(AX)
-start:
+	CS_ARM
 	CS_INDEX(DX)
 	INJECT(2, CX)
 	ADDQ	SI, R10
@@ -166,10 +145,7 @@ start:
 post:
 	MOVL	R9, ret+32(FP)
 	RET
-	CS_ABORT_SIG
-abort:
-	CS_COUNT_ABORT
-	JMP	retry
+	CS_ABORT
 norseq:
 	MOVL	$-1, ret+32(FP)
 	RET
@@ -188,10 +164,7 @@ TEXT ·csStoreCommit(SB), NOSPLIT|NOFRAME, $0-52
 	MOVQ	v+32(FP), R13
 	MOVQ	field+40(FP), DX
 	MOVQ	·csDesc+CS_STORECOMMIT(SB), R8
-retry:
-	INJECT(1, CX)
-	MOVQ	R8, RSEQ_CS(AX)
-start:
+	CS_ARM
 	CS_INDEX(DX)
 	INJECT(2, CX)
 	LEAQ	(R12)(R10*1), R11
@@ -205,10 +178,7 @@ start:
 post:
 	MOVL	R9, ret+48(FP)
 	RET
-	CS_ABORT_SIG
-abort:
-	CS_COUNT_ABORT
-	JMP	retry
+	CS_ABORT
 mismatch:
 	MOVL	$-2, ret+48(FP)
 	RET
@@ -229,10 +199,7 @@ TEXT ·csCopyCommit(SB), NOSPLIT|NOFRAME, $0-60
 	MOVQ	src+32(FP), R13
 	MOVQ	field+48(FP), DX
 	MOVQ	·csDesc+CS_COPYCOMMIT(SB), R8
-retry:
-	INJECT(1, CX)
-	MOVQ	R8, RSEQ_CS(AX)
-start:
+	CS_ARM
 	CS_INDEX(DX)
 	INJECT(2, CX)
 	MOVQ	dst+24(FP), R11
@@ -266,10 +233,7 @@ commit:
 	MOVQ	BX, (R10)
 post:
 	RET
-	CS_ABORT_SIG
-abort:
-	CS_COUNT_ABORT
-	JMP	retry
+	CS_ABORT
 mismatch:
 	MOVL	$-2, ret+56(FP)
 	RET
@@ -291,10 +255,7 @@ TEXT ·csAddIndirect(SB), NOSPLIT|NOFRAME, $0-36
 	MOVQ	v+16(FP), DI
 	MOVQ	field+24(FP), DX
 	MOVQ	·csDesc+CS_ADDINDIRECT(SB), R8
-retry:
-	INJECT(1, CX)
-	MOVQ	R8, RSEQ_CS(AX)
-start:
+	CS_ARM
 	CS_INDEX(DX)
 	INJECT(2, CX)
 	MOVQ	(SI), R11
@@ -309,10 +270,7 @@ start:
 post:
 	MOVL	R9, ret+32(FP)
 	RET
-	CS_ABORT_SIG
-abort:
-	CS_COUNT_ABORT
-	JMP	retry
+	CS_ABORT
 nilbase:
 	MOVL	$-2, ret+32(FP)
 	RET

@@ -24,10 +24,7 @@ TEXT ·poolPop(SB), NOSPLIT|NOFRAME, $0-28
 	MOVQ	slabs+8(FP), DI
 	MOVQ	$RSEQ_CPU_ID, DX
 	MOVQ	·csDesc+CS_POOLPOP(SB), R8
-retry:
-	INJECT(1, CX)
-	MOVQ	R8, RSEQ_CS(AX)
-start:
+	CS_ARM
 	CS_INDEX(DX)
 	INJECT(2, CX)
 	MOVQ	(SI)(R10*1), R11
@@ -47,10 +44,7 @@ post:
 	MOVQ	R13, x+16(FP)
 	MOVL	R9, r+24(FP)
 	RET
-	CS_ABORT_SIG
-abort:
-	CS_COUNT_ABORT
-	JMP	retry
+	CS_ABORT
 empty:
 	MOVQ	$0, x+16(FP)
 	MOVL	$-2, r+24(FP)
@@ -80,10 +74,7 @@ TEXT ·poolPush(SB), NOSPLIT|NOFRAME, $0-28
 	MOVQ	x+16(FP), BX
 	MOVQ	$RSEQ_CPU_ID, DX
 	MOVQ	·csDesc+CS_POOLPUSH(SB), R8
-retry:
-	INJECT(1, CX)
-	MOVQ	R8, RSEQ_CS(AX)
-start:
+	CS_ARM
 	CS_INDEX(DX)
 	INJECT(2, CX)
 	MOVQ	(SI)(R10*1), R11
@@ -100,10 +91,7 @@ start:
 post:
 	MOVL	R9, ret+24(FP)
 	RET
-	CS_ABORT_SIG
-abort:
-	CS_COUNT_ABORT
-	JMP	retry
+	CS_ABORT
 full:
 	MOVL	$-2, ret+24(FP)
 	RET
