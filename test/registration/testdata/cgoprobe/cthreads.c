@@ -110,18 +110,20 @@ callback_thread(void *p)
 	return NULL;
 }
 
-int
-run_callback_threads(int first_id, int nthreads, int calls)
+// run_threads starts nthreads C threads at fn, each with its own cb_arg
+// (ids from first_id, calls each), and joins them. It returns the
+// pthread_create error that stopped it, or 0.
+static int
+run_threads(void *(*fn)(void *), int first_id, int nthreads, int calls)
 {
 	pthread_t *t = calloc(nthreads, sizeof *t);
 	struct cb_arg *a = calloc(nthreads, sizeof *a);
 	int i, err = 0, n = 0;
 
-	pthread_once(&exit_key_once, make_exit_key);
 	for (i = 0; i < nthreads; i++) {
 		a[i].id = first_id + i;
 		a[i].calls = calls;
-		err = pthread_create(&t[i], NULL, callback_thread, &a[i]);
+		err = pthread_create(&t[i], NULL, fn, &a[i]);
 		if (err != 0)
 			break;
 		n++;
@@ -131,6 +133,13 @@ run_callback_threads(int first_id, int nthreads, int calls)
 	free(t);
 	free(a);
 	return err;
+}
+
+int
+run_callback_threads(int first_id, int nthreads, int calls)
+{
+	pthread_once(&exit_key_once, make_exit_key);
+	return run_threads(callback_thread, first_id, nthreads, calls);
 }
 
 static void *
@@ -198,21 +207,5 @@ foreign_thread(void *p)
 int
 run_foreign_threads(int first_id, int nthreads, int calls)
 {
-	pthread_t *t = calloc(nthreads, sizeof *t);
-	struct cb_arg *a = calloc(nthreads, sizeof *a);
-	int i, err = 0, n = 0;
-
-	for (i = 0; i < nthreads; i++) {
-		a[i].id = first_id + i;
-		a[i].calls = calls;
-		err = pthread_create(&t[i], NULL, foreign_thread, &a[i]);
-		if (err != 0)
-			break;
-		n++;
-	}
-	for (i = 0; i < n; i++)
-		pthread_join(t[i], NULL);
-	free(t);
-	free(a);
-	return err;
+	return run_threads(foreign_thread, first_id, nthreads, calls);
 }
