@@ -46,8 +46,9 @@
 // at points outside the critical sections, -M N (rseq unregistered with
 // percpu.ThreadRseq on every N-th thread, which then takes the
 // fallbacks; needs gorseq_inject), -v (per-thread counts). -min-aborts N
-// keeps a -d run going until percpu.AbortCount grew by N (at most
-// -max-time; exit 4 if it does not).
+// keeps a -d run going until percpu.AbortCount grew by N and every
+// Go stressor asked for has acted at least once (at most -max-time; exit 4
+// if the aborts fall short).
 //
 // Go stressors: -preempt (goroutines in loops without calls, which the
 // runtime can stop only with SIGURG), -profile (CPU profiling at 10 kHz:

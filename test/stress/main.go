@@ -84,7 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	fs.IntVar(&c.threads, "t", 6*runtime.NumCPU(), "worker threads (goroutines locked to OS threads)")
 	fs.Int64Var(&c.reps, "r", 5000, "repetitions per thread (unless -d)")
 	fs.DurationVar(&c.duration, "d", 0, "run for this long instead of -r repetitions")
-	fs.Uint64Var(&c.minAborts, "min-aborts", 0, "keep running past -d until AbortCount grew by this much (at most -max-time); fail if it does not")
+	fs.Uint64Var(&c.minAborts, "min-aborts", 0, "keep running past -d until AbortCount grew by this much and every stressor acted (at most -max-time); fail if aborts fall short")
 	fs.DurationVar(&c.maxTime, "max-time", 30*time.Second, "give up waiting for -min-aborts after this long")
 	for p := 1; p <= 4; p++ {
 		fs.IntVar(&c.loops[p], fmt.Sprint(p), 0, fmt.Sprintf("delay loops at injection point %d of every critical section (needs -tags gorseq_inject)", p))
@@ -358,7 +358,7 @@ func (e *env) run() int {
 			if e.stop.Load() {
 				break
 			}
-			if el >= cfg.duration && percpu.AbortCount()-abortsBefore >= cfg.minAborts {
+			if el >= cfg.duration && percpu.AbortCount()-abortsBefore >= cfg.minAborts && stressors.acted() {
 				break
 			}
 			if el >= cfg.duration+cfg.maxTime {

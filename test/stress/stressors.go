@@ -30,6 +30,22 @@ type stressors struct {
 	procSets atomic.Int64
 	pins     atomic.Int64
 	pinErrs  atomic.Int64
+
+	// enabled holds the counters of the stressors that run: the run
+	// lasts until each has acted (see acted).
+	enabled []*atomic.Int64
+}
+
+// acted reports whether every stressor that runs has acted at least once.
+// A run on a busy machine can spend its whole duration before, say, the
+// first affinity change gets a turn.
+func (s *stressors) acted() bool {
+	for _, c := range s.enabled {
+		if c.Load() == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *env) startStressors() *stressors {
@@ -37,6 +53,7 @@ func (e *env) startStressors() *stressors {
 	s := &stressors{stopCh: make(chan struct{})}
 	rng := rand.New(rand.NewPCG(cfg.seed, 0x5eed))
 	if cfg.preempt {
+		s.enabled = append(s.enabled, &s.spins)
 		// Goroutines in loops without calls: the runtime can stop them
 		// only with an asynchronous preemption (SIGURG), which it sends
 		// every 10ms and for every GC and GOMAXPROCS change; the workers
@@ -72,6 +89,7 @@ func (e *env) startStressors() *stressors {
 		}
 	}
 	if cfg.gc {
+		s.enabled = append(s.enabled, &s.gcs)
 		old := setGCPercent(1)
 		s.undo = append(s.undo, func() { setGCPercent(old) })
 		s.wg.Add(1)
@@ -92,6 +110,7 @@ func (e *env) startStressors() *stressors {
 		}()
 	}
 	if cfg.procs {
+		s.enabled = append(s.enabled, &s.procSets)
 		old := runtime.GOMAXPROCS(0)
 		s.undo = append(s.undo, func() { runtime.GOMAXPROCS(old) })
 		hi := max(2*len(e.cpus), cfg.threads+1)
@@ -107,6 +126,7 @@ func (e *env) startStressors() *stressors {
 		}()
 	}
 	if cfg.affinity {
+		s.enabled = append(s.enabled, &s.pins)
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
