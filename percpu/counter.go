@@ -69,6 +69,27 @@ func (c *Counter) Inc() { c.Add(1) }
 // Dec subtracts 1 from the counter.
 func (c *Counter) Dec() { c.Add(-1) }
 
+// addRelease adds v to c as Add does, with a store-release: every load and
+// store the goroutine made before it is ordered before the add, for a
+// reader on another CPU that sees the add with an atomic load (RWMutex's
+// RUnlock and back-out). With rseq it is Add's critical section
+// committing with STLR on arm64 (on amd64 every store is a release, and
+// the section is Add's); otherwise it is the atomic add on the fallback
+// word, a full barrier.
+func (c *Counter) addRelease(v int64) { counterAddRelease(c, v) }
+
+// counterAddReleaseSlow is addRelease when c is not yet in use, or the
+// thread has no rseq: the atomic add on the fallback word (Add's
+// restartable slow path commits with a plain store).
+func counterAddReleaseSlow(c *Counter, v int64) {
+	s := c.shard0.Load()
+	if s == nil {
+		s = c.init()
+	}
+	counterAddFallback(s, v)
+	runtime.KeepAlive(c)
+}
+
 // addAtomic adds v to c with an atomic add on the fallback word, even on a
 // thread with rseq: for callers that need the add to be a full barrier
 // (RWMutex without membarrier).

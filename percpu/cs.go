@@ -7,7 +7,8 @@ package percpu
 import "sync/atomic"
 
 // The critical sections, in the order of csEntries. The assembly's CS_*
-// offsets in csDesc (cs_amd64.h) are computed from these constants.
+// offsets in csDesc (cs_amd64.h, cs_arm64.h) are computed from these
+// constants.
 const (
 	opAdd = iota
 	opCmpStore
@@ -19,10 +20,11 @@ const (
 	opAddIndirect
 	opPoolPop
 	opPoolPush
+	opCounterAddRelease
 	csCount
 )
 
-var csNames = [csCount]string{"csAdd", "csCmpStore", "csPop", "csPush", "csStoreCommit", "csCopyCommit", "counterAdd", "csAddIndirect", "poolPop", "poolPush"}
+var csNames = [csCount]string{"csAdd", "csCmpStore", "csPop", "csPush", "csStoreCommit", "csCopyCommit", "counterAdd", "csAddIndirect", "poolPop", "poolPush", "counterAddRelease"}
 
 // csDesc holds the address of each critical section's struct rseq_cs.
 // Written once by initCriticalSections, read by the assembly.

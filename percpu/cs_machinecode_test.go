@@ -32,16 +32,17 @@ import (
 // stack), the commit included, and how many store to the stack (results
 // written before the commit, which no other thread sees).
 var csExpectedStores = map[string]struct{ shared, stack int }{
-	"csAdd":         {1, 0}, // commit
-	"csCmpStore":    {1, 0}, // commit
-	"csPop":         {1, 0}, // commit
-	"csPush":        {2, 0}, // links[item] = head, commit
-	"csStoreCommit": {2, 0}, // *dst = v, commit
-	"csCopyCommit":  {3, 1}, // copy loop: MOVQ and MOVB, commit; the result on the stack
-	"counterAdd":    {1, 0}, // commit
-	"csAddIndirect": {1, 0}, // commit
-	"poolPop":       {1, 0}, // commit
-	"poolPush":      {2, 0}, // the object into the slab slot, commit
+	"csAdd":             {1, 0}, // commit
+	"csCmpStore":        {1, 0}, // commit
+	"csPop":             {1, 0}, // commit
+	"csPush":            {2, 0}, // links[item] = head, commit
+	"csStoreCommit":     {2, 0}, // *dst = v, commit
+	"csCopyCommit":      {3, 1}, // copy loop: MOVQ and MOVB, commit; the result on the stack
+	"counterAdd":        {1, 0}, // commit
+	"csAddIndirect":     {1, 0}, // commit
+	"poolPop":           {1, 0}, // commit
+	"poolPush":          {2, 0}, // the object into the slab slot, commit
+	"counterAddRelease": {1, 0}, // commit
 }
 
 // csInst is an instruction decoded at an offset of a function.
@@ -242,8 +243,8 @@ func TestCriticalSectionMachineCode(t *testing.T) {
 			if !bytes.Equal(before, sig) {
 				t.Errorf("the 7 bytes before abort are % x, want % x", before, sig)
 			}
-			if s := binary.LittleEndian.Uint32(before[3:]); s != rseqSigAMD64 {
-				t.Errorf("the 4 bytes before abort hold %#x, want %#x", s, rseqSigAMD64)
+			if s := binary.LittleEndian.Uint32(before[3:]); s != rseqSig {
+				t.Errorf("the 4 bytes before abort hold %#x, want %#x", s, rseqSig)
 			}
 			if si := c.instAt(t, "signature", abort-7); c.insts[si].Op != x86asm.UD1 || c.insts[si].Len != 7 {
 				t.Errorf("the signature decodes as %v, want a 7-byte UD1", c.insts[si])

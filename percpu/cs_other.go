@@ -2,14 +2,14 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-//go:build !amd64
+//go:build !amd64 && !arm64
 
 package percpu
 
 import "unsafe"
 
-// Only amd64 has critical sections so far: elsewhere every restartable
-// operation reports that the thread has no rseq.
+// Architectures without critical sections (all but amd64 and arm64):
+// every restartable operation reports that the thread has no rseq.
 
 func init() { shardCount32 = uint32(shardCount) }
 

@@ -25,3 +25,10 @@ none:
 TEXT ·counterAddSlowCounted(SB), NOSPLIT|NOFRAME, $0-16
 	LOCK; INCQ ·counterAddSlows(SB)
 	JMP	·counterAddSlow(SB)
+
+// func counterAddReleaseSlowCounted(c *Counter, v int64)
+//
+// counterAddRelease's slow path in this build, as counterAddSlowCounted.
+TEXT ·counterAddReleaseSlowCounted(SB), NOSPLIT|NOFRAME, $0-16
+	LOCK; INCQ ·counterAddSlows(SB)
+	JMP	·counterAddReleaseSlow(SB)

@@ -50,9 +50,11 @@ var rt runtimeABI
 // init and read-only afterwards.
 //
 // rseqPath is rseqPathNone when the process has no rseq. With
-// rseqPathTP, the area is at *(thread pointer) + rseqTPOffset: the thread
-// pointer's first word is glibc's TCB self-pointer (glibc mode) or the
-// runtime's copy of the area address (own mode without cgo). With
+// rseqPathTP, the area is at a base taken from the thread pointer, plus
+// rseqTPOffset: on amd64 the base is the thread pointer's first word
+// (%fs:0: glibc's TCB self-pointer in glibc mode, the runtime's copy of
+// the area address in own mode without cgo); on arm64 it is the thread
+// pointer itself (TPIDR_EL0, glibc mode). With
 // rseqPathM, the area's address is at offset rseqMArea in the current m,
 // which is at offset rseqGM in g.
 var (
@@ -62,11 +64,20 @@ var (
 	rseqMArea    uintptr
 )
 
-// Values of rseqPath; rseq_amd64.h has them too.
+// Values of rseqPath; rseq_amd64.h and rseq_arm64.h have them too.
 const (
 	rseqPathNone = 0
 	rseqPathTP   = 1
 	rseqPathM    = 2
+)
+
+// Values of rt.tpArea: how every thread's area follows from its thread
+// pointer, if it does. A rule this architecture's assembly does not
+// implement (archTPRule) means the m path.
+const (
+	rtTPNone   = 0 // no rule
+	rtTPDeref  = 1 // area = *(thread pointer) + tpOffset (amd64)
+	rtTPDirect = 2 // area = thread pointer + tpOffset (arm64)
 )
 
 // Field offsets in struct rseq (include/uapi/linux/rseq.h).
@@ -107,7 +118,7 @@ func initRuntimeABI() string {
 	}
 	rseqGM, rseqMArea = rt.gM, rt.mArea
 	rseqPath = rseqPathM
-	if rt.tpArea == 1 {
+	if rt.tpArea == archTPRule {
 		rseqPath, rseqTPOffset = rseqPathTP, rt.tpOffset
 	}
 	return ""

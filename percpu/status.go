@@ -6,6 +6,7 @@ package percpu
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync/atomic"
 )
@@ -118,7 +119,11 @@ var (
 func init() {
 	initFallback()
 	fallbackReason = initRuntimeABI()
+	if fallbackReason == "" && !archRseq {
+		fallbackReason = "percpu has no critical sections for " + runtime.GOARCH + " (only amd64 and arm64)"
+	}
 	if fallbackReason != "" {
+		rseqPath = rseqPathNone
 		return
 	}
 	mode = ModeRseqOwn

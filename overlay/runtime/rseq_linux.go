@@ -168,9 +168,17 @@ type gorseqABIType struct {
 	gM            uintptr // offset of m in g
 	mArea         uintptr // offset of mOS.rseq.area in m
 	threadsFailed uint32  // Ms whose registration failed while mode was on; atomic
-	tpArea        uint32  // 1: on every M, area = *(thread pointer) + tpOffset
+	tpArea        uint32  // rseqTP*: how every M's area follows from the thread pointer
 	tpOffset      uintptr // see tpArea
 }
+
+// Values of gorseqABI.tpArea. A reader that does not know a value takes
+// the m path (gM, mArea), which always holds.
+const (
+	rseqTPNone   = 0 // no rule: use the m path
+	rseqTPDeref  = 1 // area = *(thread pointer) + tpOffset (amd64: %fs:0)
+	rseqTPDirect = 2 // area = thread pointer + tpOffset (arm64: TPIDR_EL0)
+)
 
 // rseqState holds what m0 decided at start-up.
 var rseqState struct {
@@ -244,11 +252,17 @@ func rseqinit() {
 		if info.size != 0 {
 			rseqState.offset = info.offset
 			abi.mode = rseqModeGlibc
-			// On amd64 the thread pointer's first word is the TCB's
-			// address (the x86-64 TLS ABI); elsewhere readers take the
-			// M path.
-			if goarch.IsAmd64 == 1 {
-				abi.tpArea, abi.tpOffset = 1, info.offset
+			// glibc's area is at a fixed offset from its thread
+			// pointer on every thread. On amd64 the thread pointer's
+			// first word is the TCB's own address (the x86-64 TLS
+			// ABI), which is the base readers load from %fs:0; on
+			// arm64 the base is TPIDR_EL0 itself (TLS variant I: the
+			// offset is negative). Go leaves both alone under cgo.
+			switch {
+			case goarch.IsAmd64 == 1:
+				abi.tpArea, abi.tpOffset = rseqTPDeref, info.offset
+			case goarch.IsArm64 == 1:
+				abi.tpArea, abi.tpOffset = rseqTPDirect, info.offset
 			}
 			return
 		}
@@ -282,7 +296,7 @@ func rseqinit() {
 	}
 	abi.mode = rseqModeOwn
 	if rseqState.tlsArea {
-		abi.tpArea = 1
+		abi.tpArea = rseqTPDeref
 	}
 }
 

@@ -2,9 +2,11 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
+//go:build amd64 || arm64
+
 package percpu
 
-// CPU, Node and CID are assembly (cpu_amd64.s): with rseq each is a few
+// CPU, Node and CID are assembly (cpu_amd64.s, cpu_arm64.s): with rseq each is a few
 // loads from the current thread's rseq area, about the cost of any call
 // into assembly. They jump to the fallback when the process has no rseq or
 // the thread's area says cpu_id < 0.

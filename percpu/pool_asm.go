@@ -2,11 +2,13 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
+//go:build amd64 || arm64
+
 package percpu
 
 import "unsafe"
 
-// Pool's critical sections (pool_amd64.s). Results: >= 0 the shard;
+// Pool's critical sections (pool_amd64.s, pool_arm64.s). Results: >= 0 the shard;
 // csNoRseq, csFailed (slab empty or full, or being drained), poolMarking.
 
 // poolPop takes the top object of the current CPU's slab.
