@@ -27,6 +27,12 @@ import (
 // possible CPU of per-CPU memory, and returns it when the Counter is
 // garbage collected.
 //
+// Memory ordering: an Add is a plain store to the current CPU's word (a
+// restartable commit) and orders nothing for other CPUs; Load's atomic
+// loads see, for each shard, its latest commit or an earlier one. A
+// Counter counts; it does not publish other data (see RWMutex, which adds
+// with a release where it must).
+//
 // Counter implements expvar.Var.
 type Counter struct {
 	_ noCopy

@@ -26,6 +26,17 @@ import (
 // Without rseq on the calling thread (see [Status]), the operations do
 // nothing and return [ErrNoRseq]: a structure built on them needs a
 // fallback, as [Counter] has.
+//
+// Memory ordering. A commit is a plain store (MOV on amd64, STR on arm64),
+// except that StoreCommit and CopyCommit commit with a store-release on
+// arm64 (STLR; every x86 store is one already): a reader on another CPU
+// that loads the commit word with an atomic load and sees the new value
+// also sees what the operation stored before it. Nothing else is ordered
+// for other CPUs: per-CPU data that only its own CPU's sections touch
+// needs no ordering (a CPU sees its own stores in order, and a thread that
+// migrates crosses the scheduler's full barriers); anything that readers
+// on other CPUs rely on must be published through a release, as these two
+// and [RWMutex] do.
 
 // Errors of the restartable operations. They are returned, not wrapped, so
 // that callers can compare them with ==.
@@ -138,7 +149,8 @@ func Push(b Block, off int, links []uint64, item int) (shard int, err error) {
 // [Index]. It returns ErrMismatch, having
 // written nothing, if the word holds another value. dst may be b; if the
 // two words are the same, the commit overwrites v and StoreCommit is
-// CompareAndStore.
+// CompareAndStore. A reader that loads the word of b with an atomic load
+// and sees new also sees v (the commit is a release).
 func StoreCommit(b Block, off int, old, new uint64, dst Block, dstOff int, v uint64) (shard int, err error) {
 	addr := b.word("StoreCommit", off)
 	d := dst.word("StoreCommit", dstOff)
@@ -201,6 +213,18 @@ func CopyCommit(b Block, off int, old, new uint64, dst Block, dstOff int, src []
 // memory holding an integer, not a Go pointer, so it may be anywhere (a
 // variable, a field), and the garbage collector does not track the Block
 // through it; write it with atomic stores while AddIndirect may run.
+//
+// Memory ordering (amd64 and arm64). The manager's atomic store of *base
+// is a release (XCHG; STLR on arm64), so whatever it wrote into the new
+// Block before publishing it is visible to a section that loads the new
+// Addr: the section's load and store through it are address-dependent on
+// the load of *base, which both architectures keep in order (the
+// machine-code tests check the dependency on arm64). membarrier's
+// RSEQ command runs a full barrier on every CPU it interrupts before the
+// kernel aborts the section there, and waits for them all: a section that
+// committed to the old Block before the barrier is visible to the
+// manager when membarrier returns, and one that had not is restarted and
+// loads *base again, after the barrier, so it sees the new value.
 //
 // AddIndirect panics, before reading *base, if base is nil, if off is not
 // an 8-byte aligned offset in [0, MaxBlockSize-7), or if idx is not an

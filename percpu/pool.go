@@ -46,6 +46,18 @@ import (
 // while the collector marks, Put uses the per-P caches instead. Get's
 // critical section only loads.
 //
+// Memory ordering (amd64 and arm64). A CPU's slab and its count are read
+// and written only by critical sections running on that CPU (Drain pins
+// its thread to each CPU in turn), so the sections need no barrier: a CPU
+// sees its own stores in program order, and a thread that moves to
+// another CPU crosses the scheduler's full barriers. That also carries an
+// object's contents from the goroutine that Put it to the one that Gets
+// it on the same CPU. The collector reads the slabs from other CPUs only
+// after the stop-the-world that turns marking on, which orders every
+// earlier slot store before its scan; while it marks, Put stores no
+// pointers. Both commits are plain stores (STR on arm64); the
+// machine-code tests check that no section has a barrier or an atomic.
+//
 // Without rseq on the thread (stock toolchain, GODEBUG=rseq=0), Get and
 // Put use a per-P cache under a mutex that only that P uses.
 //

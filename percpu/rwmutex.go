@@ -28,18 +28,52 @@ import (
 // read-modify-write from another CPU on the same word, so no counter is
 // ever decremented. The readers inside are sum(in) - sum(left). A reader
 // adds to in, then loads the writer flag; a writer stores the flag, runs
-// membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), which makes every CPU
-// running the process execute a full barrier, and then reads the sums. So
-// either the writer sees the reader's add, or the reader sees the flag and
-// backs out (adds to left and waits for the writer); neither side needs a
-// fence on its own. The writer reads sum(left) before sum(in): a reader's
-// add to left follows its add to in (x86 keeps stores in order), so every
-// counted left has its in counted too, and sum(in) - sum(left) == 0 means
-// that no reader that passed the flag check is inside.
+// membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), and then reads the sums,
+// left before in. Without rseq (or without membarrier), readers use atomic
+// adds on separate words of the same counters, which are full barriers on
+// their own; both kinds can mix.
 //
-// Without rseq (or without membarrier), readers use atomic adds on
-// separate words of the same counters, which are full barriers on their
-// own; both kinds can mix.
+// Memory ordering, the same argument on amd64 and arm64, with the barriers
+// each needs:
+//
+//  1. Reader's add to in against the writer's flag (store buffering: each
+//     side stores, then loads what the other stored). membarrier makes
+//     every CPU that runs a thread of the process execute a full barrier
+//     (an IPI, or the scheduler's barrier for a thread that is not
+//     running) between the writer's flag store and its loads of in. Where
+//     that barrier falls in the reader's program order decides: before
+//     the reader's load of the flag, and the reader sees the flag and
+//     backs out; after it, and the reader's earlier add to in is visible
+//     to the writer. So the reader needs no fence of its own on either
+//     architecture: a plain store (the restartable commit) and a load. The
+//     flag load is atomic.Int32.Load (MOV on amd64, LDAR on arm64), which
+//     also keeps the reader's critical-section loads after it.
+//  2. Every counted left has its in counted. The writer loads sum(left),
+//     then sum(in), with atomic loads (MOV; LDAR on arm64, so the in loads
+//     cannot be satisfied before the left loads). A reader's add to in
+//     comes before its add to left in program order, with the flag load
+//     between; on arm64 neither plain stores nor an acquire load keep a
+//     store after an earlier store, so the add to left (RUnlock, and the
+//     back-out) is Counter.addRelease: a store-release (STLR) commit,
+//     ordered after the add to in. On amd64 stores stay in order (x86-TSO)
+//     and addRelease is the plain commit. A reader that moved to another
+//     CPU in between crossed the scheduler's full barriers. So when the
+//     writer sees sum(in) == sum(left), no reader that passed the flag
+//     check is still inside.
+//  3. A reader's critical-section loads happen before a writer's stores.
+//     RUnlock's add to left is a release (STLR on arm64; any x86 store
+//     keeps earlier loads before it), and the writer reads it with an
+//     acquire load before it returns from Lock; its own stores follow.
+//  4. A writer's stores happen before later readers' loads. Unlock stores
+//     the flag 0 with atomic.Int32.Store (XCHG on amd64, STLR on arm64), a
+//     release; a reader that loads 0 there (acquire) sees the writes. A
+//     reader that loaded the 0 from before the writer's flag store is the
+//     case of 1: the writer saw its in and waited for it.
+//
+// The fallback's atomic adds are full barriers (LOCK XADD; LDADDAL or an
+// LDAXR/STLXR loop on arm64), which give 1 to 3 directly. The
+// machine-code tests check the barriers above: STLR in counterAddRelease
+// and LDAR in the loads (cs_machinecode_arm64_test.go).
 type RWMutex struct {
 	_      noCopy
 	w      sync.Mutex   // serialises writers; readers that back out wait on it
@@ -80,12 +114,24 @@ func readersFenced() bool {
 	return rwFenced.Load() == rwFencedYes
 }
 
-func (rw *RWMutex) readerAdd(c *Counter) {
+// readerAdd adds 1 to rw.in: a plain restartable add if readers are
+// fenced, else an atomic one.
+func (rw *RWMutex) readerAdd() {
 	if readersFenced() {
-		c.Add(1)
+		rw.in.Add(1)
 		return
 	}
-	c.addAtomic(1)
+	rw.in.addAtomic(1)
+}
+
+// readerLeave adds 1 to rw.left: a restartable add with a release commit
+// if readers are fenced (see the type's comment), else an atomic one.
+func (rw *RWMutex) readerLeave() {
+	if readersFenced() {
+		rw.left.addRelease(1)
+		return
+	}
+	rw.left.addAtomic(1)
 }
 
 // RLock locks rw for reading.
@@ -104,7 +150,7 @@ func (rw *RWMutex) RLock() {
 // readers' mode is decided, or without membarrier.
 func (rw *RWMutex) rlockSlow() {
 	for {
-		rw.readerAdd(&rw.in)
+		rw.readerAdd()
 		if rw.writer.Load() == 0 {
 			return
 		}
@@ -115,7 +161,7 @@ func (rw *RWMutex) rlockSlow() {
 // backOut undoes a reader's add to in while a writer is waiting or
 // inside, and waits for that writer.
 func (rw *RWMutex) backOut() {
-	rw.readerAdd(&rw.left)
+	rw.readerLeave()
 	rw.notifyWriter()
 	rw.w.Lock() // only to wait for the writer
 	rw.w.Unlock()
@@ -127,9 +173,9 @@ func (rw *RWMutex) RUnlock() {
 		rw.raceLeft.Add(1)
 	}
 	if rwFenced.Load() == rwFencedYes {
-		rw.left.Add(1)
+		rw.left.addRelease(1)
 	} else {
-		rw.readerAdd(&rw.left)
+		rw.readerLeave()
 	}
 	if rw.writer.Load() != 0 {
 		rw.notifyWriter()

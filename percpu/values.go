@@ -27,6 +27,11 @@ import (
 // and an uncontended lock and unlock of a mutex that only this CPU uses.
 // Prefer [Counter] for plain counts: it takes no lock.
 //
+// Memory ordering: every access to a shard's T happens under the shard's
+// sync.Mutex (acquire on Lock, release on Unlock, on amd64 and arm64), so
+// Values needs no barrier of its own; CID only picks which mutex to take,
+// and a stale CID costs contention, never correctness.
+//
 // A Values must be made with [NewValues] and must not be copied.
 type Values[T any] struct {
 	_      noCopy
