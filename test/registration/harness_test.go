@@ -10,191 +10,50 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorseq/gorseq/internal/childtest"
 )
 
-func TestMain(m *testing.M) { childtest.Main(m, "registration") }
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
+// The child programs of the suite: what each test runs, by name (see
+// internal/childtest for the modes: built here, or prebuilt for a guest).
+var children = childtest.Children{
+	// The pure-Go probe, with the patched toolchain, the stock one with
+	// -overlay, and the stock one alone.
+	"probe":         {Toolchain: childtest.Patched, Pkg: testdata + "probe"},
+	"probe-overlay": {Toolchain: childtest.Overlay, Pkg: testdata + "probe"},
+	"probe-stock":   {Toolchain: childtest.Stock, Pkg: testdata + "probe"},
+	// A PIE without cgo: glibc's dynamic loader is its interpreter.
+	"probe-pie": {Toolchain: childtest.Patched, Pkg: testdata + "probe", Flags: []string{"-buildmode=pie"}},
+	// The probe with runtime/cgo linked in and no C code of its own:
+	// the go command links it internally by default.
+	"probe-runtime-cgo": {Toolchain: childtest.Patched, Pkg: testdata + "probe", Flags: []string{"-tags=withcgo"}, Cgo: true},
+	// The cgo child, linked as the go command chooses (external for a
+	// package with C code), and with each link mode asked for.
+	"cgoprobe":          {Toolchain: childtest.Patched, Pkg: testdata + "cgoprobe", Cgo: true},
+	"cgoprobe-external": {Toolchain: childtest.Patched, Pkg: testdata + "cgoprobe", Flags: []string{"-ldflags=-linkmode=external"}, Cgo: true},
+	"cgoprobe-internal": {Toolchain: childtest.Patched, Pkg: testdata + "cgoprobe", Flags: []string{"-ldflags=-linkmode=internal"}, Cgo: true},
+	// The seccomp wrapper, with the stock toolchain: no rseq of its own.
+	"seccomp": {Toolchain: childtest.Stock, Pkg: testdata + "seccomp"},
 }
 
-// overlayFile returns the overlay for the stock go.
-func overlayFile(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("GORSEQ_OVERLAY")
-	if path == "" {
-		path = filepath.Join(childtest.ModuleRoot, "_toolchain", "overlay.json")
-	}
-	if !fileExists(path) {
-		t.Fatalf("overlay %s not found: run ./build.sh first (or set GORSEQ_OVERLAY)", path)
-	}
-	return path
-}
+const testdata = "./test/registration/testdata/"
 
-var stock struct {
-	once  sync.Once
-	goBin string
-	err   error
-}
-
-// goroot returns the GOROOT of the go command goBin.
-func goroot(goBin string) (string, error) {
-	cmd := exec.Command(goBin, "env", "GOROOT")
-	cmd.Env = childtest.CleanEnv("GOTOOLCHAIN=local")
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s env GOROOT: %v", goBin, err)
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
-// isPatched reports whether the GOROOT of goBin has the gorseq runtime.
-func isPatched(goBin string) (bool, error) {
-	root, err := goroot(goBin)
-	if err != nil {
-		return false, err
-	}
-	return fileExists(filepath.Join(root, "src", "runtime", "rseq_linux.go")), nil
-}
-
-// stockGo returns a go command whose GOROOT has no gorseq patch.
-func stockGo(t *testing.T) string {
-	t.Helper()
-	stock.once.Do(func() {
-		if goBin := os.Getenv("GORSEQ_STOCK_GO"); goBin != "" {
-			stock.goBin = goBin
-			patched, err := isPatched(goBin)
-			if err == nil && patched {
-				err = fmt.Errorf("GORSEQ_STOCK_GO=%s has the gorseq patch", goBin)
-			}
-			stock.err = err
-			return
-		}
-		var tried []string
-		for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
-			goBin := filepath.Join(dir, "go")
-			if !fileExists(goBin) {
-				continue
-			}
-			patched, err := isPatched(goBin)
-			if err == nil && !patched {
-				stock.goBin = goBin
-				return
-			}
-			tried = append(tried, goBin)
-		}
-		stock.err = fmt.Errorf("no unpatched go on PATH (tried %v): set GORSEQ_STOCK_GO", tried)
-	})
-	if stock.err != nil {
-		t.Fatal(stock.err)
-	}
-	return stock.goBin
-}
-
-// A build is one child program built one way. Builds are shared by the
-// tests of a run: the first test that needs one makes it.
-type build struct {
-	goBin string   // go command
-	pkg   string   // directory under testdata
-	flags []string // build flags
-	env   []string // extra environment (CGO_ENABLED)
-}
-
-var builds struct {
-	mu   sync.Mutex
-	done map[string]*buildResult
-}
-
-type buildResult struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// binary returns the path of b's executable, building it if needed.
-func (b build) binary(t *testing.T) string {
-	t.Helper()
-	key := fmt.Sprintf("%s|%s|%q|%q", b.goBin, b.pkg, b.flags, b.env)
-	builds.mu.Lock()
-	if builds.done == nil {
-		builds.done = map[string]*buildResult{}
-	}
-	r := builds.done[key]
-	if r == nil {
-		r = &buildResult{}
-		builds.done[key] = r
-	}
-	n := len(builds.done)
-	builds.mu.Unlock()
-
-	r.once.Do(func() {
-		out := filepath.Join(childtest.BuildDir, fmt.Sprintf("%s-%d", b.pkg, n))
-		args := append([]string{"build", "-C", childtest.ModuleRoot, "-o", out}, b.flags...)
-		args = append(args, "./test/registration/testdata/"+b.pkg)
-		cmd := exec.Command(b.goBin, args...)
-		cmd.Env = childtest.CleanEnv(append([]string{"GOTOOLCHAIN=local"}, b.env...)...)
-		start := time.Now()
-		if output, err := cmd.CombinedOutput(); err != nil {
-			r.err = fmt.Errorf("%v (env %v): %v\n%s", cmd.Args, b.env, err, output)
-			return
-		}
-		t.Logf("built %s with %s %v %v in %v", b.pkg, b.goBin, b.flags, b.env, time.Since(start).Round(time.Millisecond))
-		r.path = out
-	})
-	if r.err != nil {
-		t.Fatalf("build: %v", r.err)
-	}
-	return r.path
-}
-
-// The child programs.
-func probePatched(t *testing.T) string {
-	t.Helper()
-	return build{goBin: childtest.PatchedGo(t), pkg: "probe", env: []string{"CGO_ENABLED=0"}}.binary(t)
-}
-
-func probeStock(t *testing.T) string {
-	t.Helper()
-	return build{goBin: stockGo(t), pkg: "probe", env: []string{"CGO_ENABLED=0"}}.binary(t)
-}
-
-func probeOverlay(t *testing.T) string {
-	t.Helper()
-	return build{goBin: stockGo(t), pkg: "probe", flags: []string{"-overlay=" + overlayFile(t)}, env: []string{"CGO_ENABLED=0"}}.binary(t)
-}
-
-// probeRuntimeCgo is the probe with runtime/cgo linked in and no C code
-// of its own: the go command links it internally by default.
-func probeRuntimeCgo(t *testing.T) string {
-	t.Helper()
-	return build{goBin: childtest.PatchedGo(t), pkg: "probe", flags: []string{"-tags=withcgo"}, env: []string{"CGO_ENABLED=1"}}.binary(t)
-}
+func TestMain(m *testing.M) { childtest.Main(m, "registration", children) }
 
 // cgoProbe is the cgo child, linked as linkmode says ("" for the go
 // command's choice, external for this package).
 func cgoProbe(t *testing.T, linkmode string) string {
 	t.Helper()
-	var flags []string
-	if linkmode != "" {
-		flags = []string{"-ldflags=-linkmode=" + linkmode}
+	if linkmode == "" {
+		return childtest.Binary(t, "cgoprobe")
 	}
-	return build{goBin: childtest.PatchedGo(t), pkg: "cgoprobe", flags: flags, env: []string{"CGO_ENABLED=1"}}.binary(t)
-}
-
-func seccompWrapper(t *testing.T) string {
-	t.Helper()
-	return build{goBin: stockGo(t), pkg: "seccomp", env: []string{"CGO_ENABLED=0"}}.binary(t)
+	return childtest.Binary(t, "cgoprobe-"+linkmode)
 }
 
 // A run is the output of one child run.

@@ -45,7 +45,7 @@ func (r *run) wantThreadsMode(exits int, probe, area string) {
 // while others exit; percpu.CPU agrees with getcpu on all of them.
 func TestNoCgoEveryThreadRegistered(t *testing.T) {
 	t.Parallel()
-	r := runChild(t, nil, probePatched(t), "threads", "-n", itoa(lockedThreads), "-exits", itoa(exitingThreads))
+	r := runChild(t, nil, childtest.Binary(t, "probe"), "threads", "-n", itoa(lockedThreads), "-exits", itoa(exitingThreads))
 	r.wantStatus("own")
 	r.wantThreadsMode(exitingThreads, "registered", "same")
 }
@@ -55,7 +55,7 @@ func TestNoCgoEveryThreadRegistered(t *testing.T) {
 // CID in [0, NumCPU).
 func TestAffinity(t *testing.T) {
 	t.Parallel()
-	r := runChild(t, nil, probePatched(t), "affinity", "-g", "4", "-rounds", "3")
+	r := runChild(t, nil, childtest.Binary(t, "probe"), "affinity", "-g", "4", "-rounds", "3")
 	r.wantStatus("own")
 	r.wantThreads("main", threads{n: 1, probe: "registered", area: "same"})
 	wantPins(t, r, 4, 3)
@@ -192,7 +192,7 @@ func TestCgo(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			r := runChild(t, env, probeRuntimeCgo(t), "threads", "-n", itoa(lockedThreads), "-exits", itoa(exits))
+			r := runChild(t, env, childtest.Binary(t, "probe-runtime-cgo"), "threads", "-n", itoa(lockedThreads), "-exits", itoa(exits))
 			r.wantStatus(mode)
 			r.wantThreadsMode(exits, "registered", "same")
 		})
@@ -206,7 +206,7 @@ func TestGodebugOff(t *testing.T) {
 	t.Parallel()
 	t.Run("threads", func(t *testing.T) {
 		t.Parallel()
-		r := runChild(t, []string{"GODEBUG=rseq=0"}, probePatched(t), "threads", "-n", itoa(lockedThreads), "-exits", "200")
+		r := runChild(t, []string{"GODEBUG=rseq=0"}, childtest.Binary(t, "probe"), "threads", "-n", itoa(lockedThreads), "-exits", "200")
 		r.wantStatus("fallback")
 		r.wantContains("reason", "GODEBUG")
 		r.want("rt_reason", "1")
@@ -214,7 +214,7 @@ func TestGodebugOff(t *testing.T) {
 	})
 	t.Run("affinity", func(t *testing.T) {
 		t.Parallel()
-		r := runChild(t, []string{"GODEBUG=rseq=0"}, probePatched(t), "affinity", "-g", "2", "-rounds", "2")
+		r := runChild(t, []string{"GODEBUG=rseq=0"}, childtest.Binary(t, "probe"), "affinity", "-g", "2", "-rounds", "2")
 		r.wantStatus("fallback")
 		wantPins(t, r, 2, 2)
 	})
@@ -227,7 +227,7 @@ func TestGodebugOff(t *testing.T) {
 	} {
 		t.Run("GODEBUG="+c.godebug, func(t *testing.T) {
 			t.Parallel()
-			r := runChild(t, []string{"GODEBUG=" + c.godebug}, probePatched(t), "status")
+			r := runChild(t, []string{"GODEBUG=" + c.godebug}, childtest.Binary(t, "probe"), "status")
 			r.wantStatus(c.mode)
 			if c.mode == "fallback" {
 				r.wantThreads("main", threads{n: 1, probe: "unregistered", area: "unchecked"})
@@ -262,7 +262,7 @@ func TestSeccomp(t *testing.T) {
 	} {
 		t.Run(c.errno, func(t *testing.T) {
 			t.Parallel()
-			r := runChild(t, nil, seccompWrapper(t), c.errno, probePatched(t), "threads", "-n", itoa(lockedThreads), "-exits", "200")
+			r := runChild(t, nil, childtest.Binary(t, "seccomp"), c.errno, childtest.Binary(t, "probe"), "threads", "-n", itoa(lockedThreads), "-exits", "200")
 			r.wantStatus("fallback")
 			r.wantContains("reason", c.reason)
 			r.want("rt_reason", c.rtReason)
@@ -271,7 +271,7 @@ func TestSeccomp(t *testing.T) {
 		})
 		t.Run(c.errno+"/cgo", func(t *testing.T) {
 			t.Parallel()
-			r := runChild(t, nil, seccompWrapper(t), c.errno, cgoProbe(t, ""), "-exits", "50", "-waves", "1", "-calls", "10")
+			r := runChild(t, nil, childtest.Binary(t, "seccomp"), c.errno, cgoProbe(t, ""), "-exits", "50", "-waves", "1", "-calls", "10")
 			r.wantStatus("fallback")
 			r.wantContains("reason", c.reason)
 			r.wantThreads("locked", threads{n: lockedThreads, probe: c.errno, area: "unchecked"})
@@ -286,7 +286,7 @@ func TestSeccomp(t *testing.T) {
 func TestForkExec(t *testing.T) {
 	t.Parallel()
 	const g, n = 32, 20
-	r := runChild(t, nil, probePatched(t), "fork", "-g", itoa(g), "-n", itoa(n))
+	r := runChild(t, nil, childtest.Binary(t, "probe"), "fork", "-g", itoa(g), "-n", itoa(n))
 	r.wantStatus("own")
 	r.wantNum("fork_runs", g*n)
 	r.wantNum("fork_ok", g*n)
@@ -301,7 +301,7 @@ func TestForkExec(t *testing.T) {
 // patched toolchain.
 func TestOverlay(t *testing.T) {
 	t.Parallel()
-	r := runChild(t, nil, probeOverlay(t), "threads", "-n", itoa(lockedThreads), "-exits", itoa(exitingThreads))
+	r := runChild(t, nil, childtest.Binary(t, "probe-overlay"), "threads", "-n", itoa(lockedThreads), "-exits", itoa(exitingThreads))
 	r.wantStatus("own")
 	r.wantThreadsMode(exitingThreads, "registered", "same")
 }
@@ -311,7 +311,7 @@ func TestOverlay(t *testing.T) {
 // percpu.CPU is still right when pinned.
 func TestStockToolchain(t *testing.T) {
 	t.Parallel()
-	r := runChild(t, nil, probeStock(t), "threads", "-n", itoa(lockedThreads), "-exits", "200")
+	r := runChild(t, nil, childtest.Binary(t, "probe-stock"), "threads", "-n", itoa(lockedThreads), "-exits", "200")
 	r.wantStatus("fallback")
 	if got := r.str("reason"); !strings.Contains(got, "patch") {
 		r.errorf("reason=%q does not mention the missing patch", got)
@@ -320,7 +320,7 @@ func TestStockToolchain(t *testing.T) {
 	r.want("rt_version", "0")
 	r.wantThreadsMode(200, "unregistered", "unchecked")
 
-	a := runChild(t, nil, probeStock(t), "affinity", "-g", "2", "-rounds", "2")
+	a := runChild(t, nil, childtest.Binary(t, "probe-stock"), "affinity", "-g", "2", "-rounds", "2")
 	a.want("mode", "fallback")
 	wantPins(t, a, 2, 2)
 }
@@ -332,7 +332,7 @@ func TestStockToolchain(t *testing.T) {
 // failed: its area says cpu_id < 0 and percpu takes the fallback there.
 func TestPIE(t *testing.T) {
 	t.Parallel()
-	bin := build{goBin: childtest.PatchedGo(t), pkg: "probe", flags: []string{"-buildmode=pie"}, env: []string{"CGO_ENABLED=0"}}.binary(t)
+	bin := childtest.Binary(t, "probe-pie")
 	r := runChild(t, nil, bin, "threads", "-n", itoa(lockedThreads), "-exits", itoa(exitingThreads))
 	r.want("mode", "own")
 	r.want("rt_mode", "1")

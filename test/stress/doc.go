@@ -98,4 +98,12 @@
 // matrix), GORSEQ_STRESS_PARALLEL (children at a time, default 2),
 // GORSEQ_STRESS_RUN (a regexp on names like list/p3/mixed) and
 // GORSEQ_STRESS_SUMMARY (a file for the summary) adjust either mode.
+//
+// For a machine without a Go toolchain (test/vm's guests), the host
+// prebuilds the two commands and the guest runs the test binary on them
+// (see internal/childtest):
+//
+//	GORSEQ_PREBUILD_OUT=/tmp/ch GORSEQ_CHILD_GOARCH=arm64 _toolchain/goroot/bin/go test ./test/stress
+//	GOARCH=arm64 _toolchain/goroot/bin/go test -c -o stress.test ./test/stress
+//	GORSEQ_CHILDREN=/tmp/ch GORSEQ_STRESS_RUN='^[a-z]+/p2/(delay|signal)$' ./stress.test -test.short -test.v
 package main

@@ -42,6 +42,10 @@ import (
 //
 // -short walks a small slice of the matrix (one kind per scenario and
 // point).
+//
+// The command is built here, or prebuilt for a guest without a Go
+// toolchain (GORSEQ_PREBUILD_OUT, GORSEQ_CHILD_GOARCH, GORSEQ_CHILDREN: see
+// internal/childtest).
 
 // A kind is a way to inject trouble, applied at every injection point.
 type kind struct {
@@ -391,43 +395,24 @@ func runCombination(t *testing.T, bin string, c combination, d time.Duration, se
 
 // --- building and running the command ---------------------------------
 
-func TestMain(m *testing.M) { childtest.Main(m, "stress") }
-
-var builds sync.Map // cgo bool -> *buildResult
-
-type buildResult struct {
-	once sync.Once
-	path string
-	err  error
+// The children of the suite (see internal/childtest for the modes: built
+// here, or prebuilt for a guest): the command with the injection hooks,
+// by the patched toolchain, without and with cgo.
+var children = childtest.Children{
+	"stress-nocgo": {Toolchain: childtest.Patched, Pkg: "./test/stress", Flags: []string{"-tags", "gorseq_inject"}},
+	"stress-cgo":   {Toolchain: childtest.Patched, Pkg: "./test/stress", Flags: []string{"-tags", "gorseq_inject"}, Cgo: true},
 }
+
+func TestMain(m *testing.M) { childtest.Main(m, "stress", children) }
 
 // stressBinary returns the command built by the patched toolchain with
 // -tags gorseq_inject, with or without cgo.
 func stressBinary(t *testing.T, cgo bool) string {
 	t.Helper()
-	goBin := childtest.PatchedGo(t)
-	v, _ := builds.LoadOrStore(cgo, &buildResult{})
-	r := v.(*buildResult)
-	r.once.Do(func() {
-		name, env := "stress-nocgo", "CGO_ENABLED=0"
-		if cgo {
-			name, env = "stress-cgo", "CGO_ENABLED=1"
-		}
-		out := filepath.Join(childtest.BuildDir, name)
-		cmd := exec.Command(goBin, "build", "-C", childtest.ModuleRoot, "-tags", "gorseq_inject", "-o", out, "./test/stress")
-		cmd.Env = childtest.CleanEnv("GOTOOLCHAIN=local", env)
-		start := time.Now()
-		if output, err := cmd.CombinedOutput(); err != nil {
-			r.err = fmt.Errorf("%v (%s): %v\n%s", cmd.Args, env, err, output)
-			return
-		}
-		t.Logf("built %s with %s in %v", name, goBin, time.Since(start).Round(time.Millisecond))
-		r.path = out
-	})
-	if r.err != nil {
-		t.Fatalf("build: %v", r.err)
+	if cgo {
+		return childtest.Binary(t, "stress-cgo")
 	}
-	return r.path
+	return childtest.Binary(t, "stress-nocgo")
 }
 
 // childRun is the outcome of one child run.
