@@ -85,7 +85,8 @@
 // through point 1). Every run must keep its invariant, exit 0, print
 // nothing unexpected on stderr and report aborts (-min-aborts 20
 // stretches a run that has too few). The summary table gives the aborts
-// of every combination. -short runs one kind per scenario and point.
+// of every combination. -short runs one kind per scenario and point (in
+// turn, among the kinds GORSEQ_STRESS_RUN lets through).
 //
 // The long (soak) mode, GORSEQ_STRESS_LONG=1, adds each Go stressor on
 // its own, SIGURG self-signals, shorter and longer delays, fewer and more

@@ -40,8 +40,8 @@ import (
 //	GORSEQ_STRESS_RUN         a regexp: only the combinations whose name matches
 //	GORSEQ_STRESS_SUMMARY     also write the summary to this file
 //
-// -short walks a small slice of the matrix (one kind per scenario and
-// point).
+// -short walks a small slice of the matrix: one kind per scenario and
+// point, in turn among the kinds GORSEQ_STRESS_RUN lets through.
 //
 // The command is built here, or prebuilt for a guest without a Go
 // toolchain (GORSEQ_PREBUILD_OUT, GORSEQ_CHILD_GOARCH, GORSEQ_CHILDREN: see
@@ -211,19 +211,28 @@ func matrix(s settings, short bool) []combination {
 			ks = append(ks, k)
 		}
 	}
-	for si, sc := range scenarioNames() {
+	rows := 0 // (scenario, point) rows with a combination so far
+	for _, sc := range scenarioNames() {
 		for p := 1; p <= 4; p++ {
-			for i, k := range ks {
-				// -short: one kind per scenario and point, in turn.
-				if short && i != (si*4+p-1)%len(ks) {
-					continue
-				}
+			var row []combination
+			for _, k := range ks {
 				c := combination{sc, p, k}
 				if s.filter != nil && !s.filter.MatchString(c.name()) {
 					continue
 				}
-				cs = append(cs, c)
+				row = append(row, c)
 			}
+			if len(row) == 0 {
+				continue
+			}
+			// -short: one kind per scenario and point, in turn, among
+			// the kinds the filter let through (so that a filter on
+			// kinds still selects runs, and each of its kinds).
+			if short {
+				row = row[rows%len(row):][:1]
+			}
+			rows++
+			cs = append(cs, row...)
 		}
 	}
 	return cs
