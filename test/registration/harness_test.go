@@ -2,7 +2,7 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-//go:build linux && amd64
+//go:build linux && (amd64 || arm64)
 
 package registration
 
@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -212,6 +213,10 @@ func (r *run) wantStatus(mode string) {
 		r.want("rt_mode", "1")
 	case "glibc":
 		r.want("rt_mode", "2")
+		// glibc's area is at a fixed offset from the thread pointer
+		// on every thread, and the runtime says so with the rule of
+		// the architecture, which wantThreads then checks per thread.
+		r.want("rt_tp_area", tpRule)
 	}
 	if mode != "fallback" {
 		r.want("reason", "")
@@ -226,3 +231,8 @@ func (r *run) wantStatus(mode string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// tpRule is the thread-pointer rule (gorseqABI.tpArea) of the
+// architecture: area = *(%fs:0) + tpOffset on amd64, TPIDR_EL0 + tpOffset
+// on arm64.
+var tpRule = map[string]string{"amd64": "1", "arm64": "2"}[runtime.GOARCH]

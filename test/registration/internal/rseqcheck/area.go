@@ -2,12 +2,13 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-//go:build linux && amd64
+//go:build linux && (amd64 || arm64)
 
 package rseqcheck
 
 import (
 	"fmt"
+	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -29,7 +30,7 @@ type RuntimeABI struct {
 	GM            uintptr
 	MArea         uintptr
 	ThreadsFailed uint32
-	TPArea        uint32  // 1: area = *(thread pointer) + TPOffset on every M
+	TPArea        uint32  // 0 none; 1: area = *(thread pointer) + TPOffset (amd64); 2: area = thread pointer + TPOffset (arm64)
 	TPOffset      uintptr // see TPArea
 }
 
@@ -59,22 +60,22 @@ func RuntimeArea() uintptr {
 	return *(*uintptr)(unsafe.Add(mp, rt.MArea))
 }
 
-// fsWord0 returns the word at %fs:0: the thread pointer under glibc, and
-// m.tls[1] in a Go program without cgo.
-func fsWord0() uintptr
-
-// TPArea reports whether the thread-pointer path the runtime advertises
-// (gorseqABI.tpArea: area = *(%fs:0) + tpOffset), which percpu's readers
-// take, leads to the same area as m.mOS.rseq.area: "match", "mismatch: ..."
-// or "-" when the runtime advertises no such path. The caller must be
-// locked to its thread.
+// TPArea reports whether the thread-pointer rule the runtime advertises
+// (gorseqABI.tpArea), which percpu's readers take, leads to the same area
+// as m.mOS.rseq.area: "match", "mismatch: ..." or "-" when the runtime
+// advertises no rule. The rule must be this architecture's (tpRule:
+// *(%fs:0) + tpOffset on amd64, TPIDR_EL0 + tpOffset on arm64); any other
+// is a mismatch. The caller must be locked to its thread.
 func TPArea() string {
-	if rt.Version != 1 || rt.TPArea != 1 {
+	if rt.Version != 1 || rt.TPArea == 0 {
 		return "-"
 	}
-	tp := fsWord0() + rt.TPOffset
+	if rt.TPArea != tpRule {
+		return fmt.Sprintf("mismatch: gorseqABI.tpArea=%d, the rule of %s is %d", rt.TPArea, runtime.GOARCH, tpRule)
+	}
+	tp, how := tpRuleArea(rt.TPOffset)
 	if m := RuntimeArea(); tp != m {
-		return fmt.Sprintf("mismatch: %%fs:0+%d=%#x, m.rseq.area=%#x", rt.TPOffset, tp, m)
+		return fmt.Sprintf("mismatch: %s=%#x, m.rseq.area=%#x", how, tp, m)
 	}
 	return "match"
 }

@@ -7,5 +7,7 @@
 // rseq registration, a reader of the runtime's published rseq state, and
 // the per-thread checks and key=value reports the tests parse.
 //
-// It is linux/amd64 only, like the tests.
+// It is for linux/amd64 and linux/arm64, like the tests: the
+// architecture's signature (Sig) and thread-pointer rule are in
+// arch_<GOARCH>.go, the reads of g and the thread pointer in area_<GOARCH>.s.
 package rseqcheck

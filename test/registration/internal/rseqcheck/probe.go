@@ -2,7 +2,7 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-//go:build linux && amd64
+//go:build linux && (amd64 || arm64)
 
 package rseqcheck
 
@@ -14,12 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Sig is the rseq signature glibc, the gorseq runtime and these probes
-// use on amd64.
-const Sig = 0x53053053
-
 const (
-	sysRseq        = 334 // amd64
 	flagUnregister = 1
 	origLen        = 32
 )
@@ -58,9 +53,9 @@ func Probe() string {
 // returns the errno. On success (0) the registration has already been
 // undone.
 func Offer(addr uintptr, length uint32) unix.Errno {
-	_, _, e := unix.RawSyscall6(sysRseq, addr, uintptr(length), 0, Sig, 0, 0)
+	_, _, e := unix.RawSyscall6(unix.SYS_RSEQ, addr, uintptr(length), 0, Sig, 0, 0)
 	if e == 0 {
-		_, _, e2 := unix.RawSyscall6(sysRseq, addr, uintptr(length), flagUnregister, Sig, 0, 0)
+		_, _, e2 := unix.RawSyscall6(unix.SYS_RSEQ, addr, uintptr(length), flagUnregister, Sig, 0, 0)
 		if e2 != 0 {
 			// The kernel would keep writing to memory the GC
 			// may reuse: nothing sensible can continue.

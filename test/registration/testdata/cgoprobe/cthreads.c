@@ -21,9 +21,20 @@
 #include "cthreads.h"
 #include "_cgo_export.h"
 
-#define SYS_RSEQ_AMD64 334
-#define RSEQ_SIG 0x53053053
-#define RSEQ_FLAG_UNREGISTER 1
+#ifndef SYS_rseq
+#error "<sys/syscall.h> has no SYS_rseq: the kernel headers predate rseq (4.18)"
+#endif
+
+// The signature of glibc, librseq and the gorseq runtime (rseqcheck.Sig).
+#if defined(__x86_64__)
+#define RSEQ_SIG 0x53053053UL
+#elif defined(__aarch64__)
+#define RSEQ_SIG 0xd428bc00UL // brk #0x45e0
+#else
+#error "cthreads.c: no rseq signature for this architecture"
+#endif
+
+#define RSEQ_FLAG_UNREGISTER 1L
 
 static long counts[PHASES][KINDS];
 
@@ -52,9 +63,9 @@ c_probe(void)
 
 	memset(&area, 0, sizeof area);
 	area.w[1] = (uint32_t)-1; // cpu_id: not registered yet
-	r = syscall(SYS_RSEQ_AMD64, &area, 32, 0, RSEQ_SIG);
+	r = syscall(SYS_rseq, &area, 32L, 0L, RSEQ_SIG);
 	if (r == 0) {
-		if (syscall(SYS_RSEQ_AMD64, &area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) != 0) {
+		if (syscall(SYS_rseq, &area, 32L, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) != 0) {
 			fprintf(stderr, "cthreads: cannot unregister the probe area: %s\n", strerror(errno));
 			abort();
 		}
@@ -188,12 +199,12 @@ foreign_thread(void *p)
 		abort();
 	memset(area, 0, 32);
 	area[1] = (uint32_t)-1; // cpu_id: not registered yet
-	registered = syscall(SYS_RSEQ_AMD64, area, 32, 0, RSEQ_SIG) == 0;
+	registered = syscall(SYS_rseq, area, 32L, 0L, RSEQ_SIG) == 0;
 	record(PH_FOREIGN_REG, registered ? KIND_REGISTERED : KIND_OTHER);
 	for (i = 0; i < a->calls; i++)
 		goForeignCallback(a->id, i);
 	if (registered) {
-		if (syscall(SYS_RSEQ_AMD64, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) != 0) {
+		if (syscall(SYS_rseq, area, 32L, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) != 0) {
 			// Still live: the kernel may write to it, never free it.
 			record(PH_FOREIGN_UNREG, KIND_OTHER);
 			return NULL;

@@ -28,8 +28,6 @@ func init() {
 	runtime.LockOSThread()
 }
 
-const sysRseq = 334 // amd64
-
 func main() {
 	if len(os.Args) < 3 {
 		fail("usage: seccomp ENOSYS|EPERM|EACCES PROGRAM [ARGS...]")
@@ -43,10 +41,10 @@ func main() {
 	// seccomp_data: nr at offset 0, arch at offset 4.
 	prog := []unix.SockFilter{
 		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, 4),
-		jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, unix.AUDIT_ARCH_X86_64, 1, 0),
+		jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, auditArch, 1, 0),
 		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ALLOW), // another ABI: leave it alone
 		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, 0),
-		jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, sysRseq, 0, 1),
+		jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, unix.SYS_RSEQ, 0, 1),
 		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ERRNO|uint32(errno)),
 		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ALLOW),
 	}
@@ -64,7 +62,7 @@ func main() {
 	runtime.KeepAlive(prog)
 
 	// Check that the filter does what it should before handing over.
-	if _, _, e := unix.RawSyscall6(sysRseq, 0, 0, 0, 0, 0, 0); e != errno {
+	if _, _, e := unix.RawSyscall6(unix.SYS_RSEQ, 0, 0, 0, 0, 0, 0); e != errno {
 		fail("seccomp: rseq under the filter gave %v, want %v", e, errno)
 	}
 	err := unix.Exec(os.Args[2], os.Args[2:], os.Environ())
