@@ -28,7 +28,10 @@
 //
 // Registers: R0 the area, R1 scratch of the macros, R8 the descriptor, R9
 // the shard index, R10 the shard's byte offset, R15 the injection delay
-// count; the sections use R2 to R7 and R11 to R14 for themselves. R16 and
+// count; the sections use R2 to R7 and R11 to R14 for themselves. What is
+// set before retry (R0, R8, the arguments in R2 to R7 and R12) must not
+// be written in [retry, post) or by the abort handler, which only uses R1,
+// R10 and R11. R16 and
 // R17 (the linker's veneers), R18 (platform), R26 to R30 (context, REGTMP,
 // g, frame pointer, link register) are left alone. Registers survive an
 // abort.
@@ -106,13 +109,15 @@ entry:
 	WORD	$0xd428bc00
 
 // CS_COUNT_ABORT increments ·abortCount atomically with a load-exclusive/
-// store-exclusive loop (no LSE atomics assumed). Clobbers R1 to R3.
+// store-exclusive loop (no LSE atomics assumed). It clobbers only R1, R10
+// and R11, which every section computes afresh after start: the arguments
+// and anything set up before retry must survive the abort.
 #define CS_COUNT_ABORT \
 	MOVD	$·abortCount(SB), R1; \
-	LDXR	(R1), R2; \
-	ADD	$1, R2, R2; \
-	STXR	R2, (R1), R3; \
-	CBNZW	R3, -3(PC)
+	LDXR	(R1), R10; \
+	ADD	$1, R10, R10; \
+	STXR	R10, (R1), R11; \
+	CBNZW	R11, -3(PC)
 
 // RESULT32 stores the 32-bit constant c as the result at off(FP), for the
 // exits that report a failure. Clobbers R1.
