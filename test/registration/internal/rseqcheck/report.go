@@ -55,7 +55,7 @@ func PrintStatus(w io.Writer) {
 	fmt.Fprintf(w, "rt_errno=%d\n", abi.Errno)
 	fmt.Fprintf(w, "rt_threads_failed=%d\n", abi.ThreadsFailed)
 	fmt.Fprintf(w, "rt_tp_area=%d\n", abi.TPArea)
-	fmt.Fprintf(w, "rt_tp_offset=%d\n", abi.TPOffset)
+	fmt.Fprintf(w, "rt_tp_offset=%d\n", int(abi.TPOffset)) // negative on arm64 (TLS variant I)
 }
 
 // Thread is what CheckThread found on one thread.
