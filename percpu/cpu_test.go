@@ -18,15 +18,19 @@ import (
 )
 
 // TestExpectedMode checks the mode against GORSEQ_EXPECT, which the
-// project's test command sets: "rseq" with the patched toolchain,
-// "fallback" with the stock one. Without it, the mode is only reported.
+// project's test command sets: "rseq" with the patched toolchain (either
+// rseq mode; "own" or "glibc" to name one), "fallback" with the stock one.
+// Without it, the mode is only reported.
 func TestExpectedMode(t *testing.T) {
 	st := percpu.Status()
 	t.Logf("status:\n%v", st)
 	switch want := os.Getenv("GORSEQ_EXPECT"); want {
-	case "rseq":
+	case "rseq", "own", "glibc":
 		if !st.Mode.Rseq() {
-			t.Fatalf("GORSEQ_EXPECT=rseq, but the mode is %v (%s)", st.Mode, st.Reason)
+			t.Fatalf("GORSEQ_EXPECT=%s, but the mode is %v (%s)", want, st.Mode, st.Reason)
+		}
+		if want == "own" && st.Mode != percpu.ModeRseqOwn || want == "glibc" && st.Mode != percpu.ModeRseqGlibc {
+			t.Fatalf("GORSEQ_EXPECT=%s, but the mode is %v", want, st.Mode)
 		}
 		if st.ABIVersion != 1 || st.Reason != "" || st.Length < 32 {
 			t.Errorf("rseq mode with ABI %d, reason %q, length %d", st.ABIVersion, st.Reason, st.Length)
@@ -40,7 +44,7 @@ func TestExpectedMode(t *testing.T) {
 		}
 	case "":
 	default:
-		t.Fatalf("GORSEQ_EXPECT=%q: want rseq or fallback", want)
+		t.Fatalf("GORSEQ_EXPECT=%q: want rseq, own, glibc or fallback", want)
 	}
 	if !strings.Contains(st.String(), st.Mode.String()) {
 		t.Errorf("Info.String() does not name the mode:\n%s", st)
