@@ -15,11 +15,16 @@
 // restarts if the thread is preempted, migrated or signalled before its
 // final store. Go's own preemption is no danger: the runtime never stops a
 // goroutine inside assembly, and the signal it would use restarts the
-// section anyway.
+// section anyway. The sections exist for amd64 and arm64, with the same
+// structure; on arm64 the commits that publish data to other CPUs are
+// store-releases (see the Memory ordering paragraphs of the types). On
+// other architectures percpu reports the fallback, whatever the runtime
+// registered.
 //
 // With a stock toolchain, an old kernel, GODEBUG=rseq=0 or a seccomp
 // filter that refuses rseq, [CPU], [Node] and [CID] stay correct through a
-// fallback (RDPID or RDTSCP on amd64, else the getcpu system call), the
+// fallback (RDPID or RDTSCP on amd64, else the getcpu system call; arm64
+// has no vDSO getcpu), the
 // operations return [ErrNoRseq], and [Counter] shards by P with atomics.
 // [Status] tells which the process has and why. The same source builds
 // with both toolchains; there are no build tags. (Tests may build with
