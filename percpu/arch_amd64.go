@@ -11,4 +11,7 @@ const (
 	// archTPRule is the thread-pointer rule the assembly's RSEQ_AREA
 	// follows (%fs:0 holds the base (the TCB self-pointer, or the runtime's copy of the area address)).
 	archTPRule = rtTPDeref
+	// archELFMachine is the ELF e_machine of this architecture, to
+	// check the dynamic loader percpu reads glibc's symbols from.
+	archELFMachine = 62
 )

@@ -11,4 +11,7 @@ const (
 	// archTPRule is the thread-pointer rule the assembly's RSEQ_AREA
 	// follows (TPIDR_EL0 is the base (glibc's thread pointer, TLS variant I)).
 	archTPRule = rtTPDirect
+	// archELFMachine is the ELF e_machine of this architecture, to
+	// check the dynamic loader percpu reads glibc's symbols from.
+	archELFMachine = 183
 )

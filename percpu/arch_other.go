@@ -9,6 +9,7 @@ package percpu
 // What this architecture's assembly implements: nothing, so percpu falls
 // back even where the runtime registered rseq.
 const (
-	archRseq   = false
-	archTPRule = -1
+	archRseq       = false
+	archTPRule     = -1
+	archELFMachine = 0
 )

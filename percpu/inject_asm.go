@@ -32,7 +32,7 @@ func threadRseq(unregister bool) error {
 	if unregister {
 		flags = 1 // RSEQ_FLAG_UNREGISTER
 	}
-	_, _, errno := unix.RawSyscall6(unix.SYS_RSEQ, area, uintptr(rt.length), flags, uintptr(rt.sig), 0, 0)
+	_, _, errno := unix.RawSyscall6(unix.SYS_RSEQ, area, uintptr(regLength), flags, rseqSig, 0, 0)
 	if errno != 0 {
 		return errno
 	}

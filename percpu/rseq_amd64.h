@@ -12,10 +12,14 @@
 #define RSEQ_MM_CID 24
 
 // The runtime's TLS slot for g, as in the runtime's go_tls.h.
-// The first BYTE sequence in RSEQ_AREA is MOVQ %fs:0, AX
-// (64 48 8b 04 25 00 00 00 00), which the assembler has no syntax for.
 #define get_tls(r) MOVQ TLS, r
 #define g(r) 0(r)(TLS*1)
+
+// TP_BASE_AX loads the base of the thread-pointer path into AX: the word
+// at %fs:0. It is MOVQ %fs:0, AX (64 48 8b 04 25 00 00 00 00), which the
+// assembler has no syntax for.
+#define TP_BASE_AX \
+	BYTE $0x64; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0
 
 // rseqPath values (runtime_abi.go).
 #define RSEQ_PATH_TP 1
@@ -29,7 +33,7 @@
 #define RSEQ_AREA(none, viam, found) \
 	CMPB	·rseqPath(SB), $RSEQ_PATH_TP; \
 	JNE	viam; \
-	BYTE $0x64; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0; \
+	TP_BASE_AX; \
 	ADDQ	·rseqTPOffset(SB), AX; \
 	JMP	found; \
 viam: \

@@ -11,6 +11,10 @@
 #define RSEQ_NODE_ID 20
 #define RSEQ_MM_CID 24
 
+// TP_BASE loads the base of the thread-pointer path into r: TPIDR_EL0.
+#define TP_BASE(r) \
+	MRS	TPIDR_EL0, r
+
 // rseqPath values (runtime_abi.go).
 #define RSEQ_PATH_TP 1
 #define RSEQ_PATH_M 2
@@ -35,7 +39,7 @@
 viam: \
 	CMP	$RSEQ_PATH_TP, R0; \
 	BNE	none; \
-	MRS	TPIDR_EL0, R0; \
+	TP_BASE(R0); \
 	MOVD	·rseqTPOffset(SB), R1; \
 	ADD	R1, R0, R0; \
 found:

@@ -21,7 +21,8 @@ const (
 	// ModeRseqOwn: the runtime registered an rseq area for every thread.
 	ModeRseqOwn
 	// ModeRseqGlibc: glibc registered rseq for every thread (cgo), and
-	// the runtime adopted its areas.
+	// the runtime adopted its areas; or, with a runtime without the
+	// gorseq patch (ABIVersion 0), percpu found glibc's areas itself.
 	ModeRseqGlibc
 )
 
@@ -51,8 +52,9 @@ type Info struct {
 	// a runtime without the gorseq patch.
 	ABIVersion int
 	// FeatureSize is the kernel's AT_RSEQ_FEATURE_SIZE (20 for kernels
-	// that do not report one), and Length the length of the areas the
-	// runtime registers; 0 without the patch.
+	// that do not report one), and Length the length of the threads'
+	// registrations (the runtime's, or glibc's __rseq_size with a stock
+	// runtime); both 0 in the fallback with a stock runtime.
 	FeatureSize, Length int
 	// NodeAvailable and CIDAvailable report whether the kernel publishes
 	// node_id and mm_cid in the rseq area (kernel 6.3+). Without them,
@@ -73,8 +75,8 @@ func Status() Info {
 		Mode:          mode,
 		Reason:        fallbackReason,
 		ABIVersion:    int(rt.version),
-		FeatureSize:   int(rt.featureSize),
-		Length:        int(rt.length),
+		FeatureSize:   int(featureSize),
+		Length:        int(regLength),
 		NodeAvailable: hasNode,
 		CIDAvailable:  hasCID,
 		ThreadsFailed: int(atomic.LoadUint32(&rt.threadsFailed)),
@@ -90,7 +92,7 @@ func (i Info) String() string {
 		fmt.Fprintf(&b, "reason:       %s\n", i.Reason)
 	}
 	fmt.Fprintf(&b, "runtime ABI:  %d\n", i.ABIVersion)
-	if i.ABIVersion != 0 {
+	if i.Length != 0 {
 		fmt.Fprintf(&b, "rseq area:    feature size %d, registered length %d\n", i.FeatureSize, i.Length)
 	}
 	fmt.Fprintf(&b, "node, mm_cid: %s, %s\n", availability(i.NodeAvailable), availability(i.CIDAvailable))
@@ -114,22 +116,35 @@ var (
 	fallbackReason string
 	hasNode        bool // rseq node_id is published
 	hasCID         bool // rseq mm_cid is published
+	// featureSize and regLength are the kernel's AT_RSEQ_FEATURE_SIZE
+	// and the threads' registration length, from the runtime or, with a
+	// stock runtime, from the auxiliary vector and glibc.
+	featureSize, regLength uint32
 )
 
 func init() {
 	initFallback()
 	fallbackReason = initRuntimeABI()
-	if fallbackReason == "" && !archRseq {
+	featureSize, regLength = rt.featureSize, rt.length
+	switch {
+	case !archRseq:
 		fallbackReason = "percpu has no critical sections for " + runtime.GOARCH + " (only amd64 and arm64)"
+	case rt.version == 0:
+		// A stock runtime: glibc's registration, if it made one.
+		fallbackReason = initGlibcRseq()
+		if fallbackReason == "" {
+			rseqPath, rseqTPOffset = rseqPathTP, glibcRseq.offset
+			featureSize, regLength = kernelFeatureSize(), glibcRegLength(glibcRseq.size)
+		}
 	}
 	if fallbackReason != "" {
 		rseqPath = rseqPathNone
 		return
 	}
 	mode = ModeRseqOwn
-	if rt.mode == rtModeGlibc {
+	if rt.mode == rtModeGlibc || rt.version == 0 {
 		mode = ModeRseqGlibc
 	}
-	hasNode = rt.featureSize >= rseqNodeIDEnd
-	hasCID = rt.featureSize >= rseqMMCIDEnd
+	hasNode = featureSize >= rseqNodeIDEnd
+	hasCID = featureSize >= rseqMMCIDEnd
 }
