@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -133,6 +134,25 @@ func runQemu(ctx context.Context, arch string, args []string, logPath string, on
 		return ctx.Err()
 	}
 	return err
+}
+
+// lockMachine takes the lock file cache/qemu.lock (flock), waiting while
+// another test run's guest holds it, and returns its release.
+func lockMachine(cache string, logf func(string)) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(cache, "qemu.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t0 := time.Now()
+		logf(fmt.Sprintf("waiting for %s: another test run has a guest running", f.Name()))
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, err
+		}
+		logf(fmt.Sprintf("got %s after %v", f.Name(), time.Since(t0).Round(time.Second)))
+	}
+	return func() { f.Close() }, nil
 }
 
 // chooseAccel decides how amd64 guests run: GORSEQ_VM_ACCEL (kvm or tcg)

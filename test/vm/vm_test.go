@@ -166,6 +166,13 @@ func runGuest(t *testing.T, k kernel, selected []kernel, keep func(string) bool,
 	t.Logf("booting %s: %s, initramfs %.1f MiB (%d files), %v, timeout %v; serial log %s",
 		k.name(), vmlinuz, float64(size)/(1<<20), len(r.entries), guestAcc, timeout, logPath)
 
+	// One guest at a time on this machine, also across test runs: the
+	// guests' timing-sensitive tests need the host's cores.
+	unlock, err := lockMachine(cache, func(s string) { t.Log(s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	t0 := time.Now()
