@@ -300,6 +300,22 @@ func Binary(t testing.TB, name string) string {
 	return r.path
 }
 
+// Timeout returns how long a child of t may run before it is killed as
+// hung: d on the host. With GORSEQ_CHILDREN the machine may be a guest
+// under emulation, many times slower, so a child may run until shortly
+// before the test binary's deadline (-test.timeout), if that is later (10
+// times d without a deadline).
+func Timeout(t *testing.T, d time.Duration) time.Duration {
+	if Prebuilt == "" {
+		return d
+	}
+	dl, ok := t.Deadline()
+	if !ok {
+		return 10 * d
+	}
+	return max(d, time.Until(dl)-30*time.Second)
+}
+
 // checkPrebuilt checks that path is an executable for this GOARCH whose
 // program interpreter, if any, exists here.
 func checkPrebuilt(path string) error {

@@ -73,7 +73,8 @@ type run struct {
 // lines, and nothing on stderr.
 func runChild(t *testing.T, env []string, bin string, args ...string) *run {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	timeout := childtest.Timeout(t, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = childtest.CleanEnv(env...)
@@ -100,7 +101,9 @@ func runChild(t *testing.T, env []string, bin string, args ...string) *run {
 		r.kv[k] = v
 	}
 	t.Logf("ran %s in %v", r.desc, time.Since(start).Round(time.Millisecond))
-	if err != nil {
+	if err != nil && ctx.Err() != nil {
+		r.errorf("exit: %v (killed as hung after %v)", err, timeout.Round(time.Second))
+	} else if err != nil {
 		r.errorf("exit: %v", err)
 	}
 	if r.stderr != "" {

@@ -445,7 +445,7 @@ const profileWarning = "runtime: cannot set cpu profile rate until previous prof
 
 // runChild runs bin; exit code 3 (unsupported) is noted, not failed.
 func runChild(t *testing.T, name string, env []string, bin string, args ...string) *childRun {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), childtest.Timeout(t, 5*time.Minute))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = childtest.CleanEnv(env...)
