@@ -43,9 +43,10 @@ type program struct {
 // testFlags are every guest test binary's flags.
 var testFlags = []string{"-test.short", "-test.v", "-test.timeout", "10m"}
 
-// stressRun is the stress matrix a guest runs: every scenario at delay
-// point 2 (with -short, the suite picks one kind per scenario and point
-// among the two, in turn).
+// stressRun is the stress matrix a guest runs: every scenario with
+// delay injection and with signals, at delay point 2 (12 runs of 1 s, 2
+// at a time). The stress suite runs without -test.short, which would
+// keep one kind per scenario and point.
 const stressRun = `^[a-z]+/p2/(delay|signal)$`
 
 // payload is every guest's run, in order: the one list to extend.
@@ -63,7 +64,7 @@ var payload = []program{
 	// The registration suite, on prebuilt children.
 	{name: "registration", pkg: "./test/registration", test: true, children: true, args: testFlags, env: []string{"GORSEQ_EXPECT=rseq"}, timeout: 11 * time.Minute},
 	// The stress suite, bounded to one injection point.
-	{name: "stress", pkg: "./test/stress", test: true, children: true, args: testFlags,
+	{name: "stress", pkg: "./test/stress", test: true, children: true, args: []string{"-test.v", "-test.timeout", "10m"},
 		env: []string{"GORSEQ_EXPECT=rseq", "GORSEQ_STRESS_RUN=" + stressRun}, timeout: 11 * time.Minute},
 	// percpu bench, with GORSEQ_VM_BENCH=1 only, in one arm64 guest (the
 	// last one selected): indicative emulated timings.
