@@ -45,9 +45,9 @@ step "stock toolchain, race detector"
 GODEBUG=rseq=0 GORSEQ_EXPECT=fallback "$GO" test -race -count=1 ./percpu/...
 GORSEQ_EXPECT=glibc "$GO" test -race -short -count=1 ./percpu/...
 
-step "patched toolchain: rseq (all packages but the stress suite, next)"
+step "patched toolchain: rseq (all packages but the stress suite and the VMs, later)"
 # One package at a time: tests that count aborts need the CPUs to themselves.
-GORSEQ_EXPECT=rseq "$PGO" test -p 1 -count=1 $("$PGO" list ./... | grep -v '/test/stress$')
+GORSEQ_EXPECT=rseq "$PGO" test -p 1 -count=1 $("$PGO" list ./... | grep -v -e '/test/stress$' -e '/test/vm$')
 
 step "patched toolchain: critical sections with test-only delay injection"
 "$GO" vet -tags gorseq_inject ./percpu
@@ -60,6 +60,17 @@ step "stress suite (bounded)"
 "$GO" vet -tags gorseq_inject ./test/...
 GORSEQ_EXPECT=rseq "$PGO" test -count=1 -v ./test/stress
 
+step "real kernels in VMs (qemu: amd64 and arm64 x Debian 6.1 and 6.12)"
+# test/vm builds percpu's, test/registration's and test/stress's test
+# binaries (and the suites' children) with the patched go for each guest
+# GOARCH, boots each kernel under qemu with them in an initramfs, one
+# guest at a time, and fails on any guest failure (logs in _vm/logs/). It
+# installs qemu, the arm64 cross compiler and glibc with apt-get and
+# downloads the kernels into _vm/ when they are missing. Run by the
+# patched go like the other suites that build children: its GOROOT/bin
+# comes first on the harness's PATH. About 25 minutes under TCG.
+"$PGO" test -count=1 -timeout 40m -v ./test/vm
+
 step "patched toolchain, GODEBUG=rseq=0: fallback"
 GODEBUG=rseq=0 GORSEQ_EXPECT=fallback "$PGO" test -count=1 ./percpu/...
 
@@ -70,7 +81,7 @@ step "Go 1.27: the patch applies, builds and runs"
 GO127=$(GOTOOLCHAIN=go1.27.3 "$GO" env GOROOT)/bin/go
 GO="$GO127" GORSEQ_TOOLCHAIN_DIR=_toolchain127 ./build.sh
 PGO127=$PWD/_toolchain127/goroot/bin/go
-GORSEQ_EXPECT=rseq GORSEQ_GO="$PGO127" "$PGO127" test -count=1 ./percpu/... $("$PGO127" list ./test/... | grep -v '/test/stress$')
+GORSEQ_EXPECT=rseq GORSEQ_GO="$PGO127" "$PGO127" test -count=1 ./percpu/... $("$PGO127" list ./test/... | grep -v -e '/test/stress$' -e '/test/vm$')
 
 step "Go's own tests with the patched runtime (go1.26)"
 # From a copy of the patched GOROOT outside this module: some runtime
