@@ -54,10 +54,14 @@ func (*noCopy) Lock()   {}
 func (*noCopy) Unlock() {}
 
 // Add adds v to the counter.
+//
+// It is one call of counterAdd (assembly): with rseq on the thread, the
+// critical section; without, an atomic add on a fallback word, with no
+// hop back to Go.
 func (c *Counter) Add(v int64) { counterAdd(c, v) }
 
-// counterAddSlow is Add when c is not yet in use, or the thread has no
-// rseq.
+// counterAddSlow is Add when c is not yet in use (and, on architectures
+// without counterAdd's assembly, always).
 func counterAddSlow(c *Counter, v int64) {
 	s := c.shard0.Load()
 	if s == nil {
@@ -108,16 +112,25 @@ func (c *Counter) addAtomic(v int64) {
 	runtime.KeepAlive(c)
 }
 
-// counterAddFallback adds v to the fallback word of the shard of the
-// current P, atomically: another thread without rseq may add to the same
-// word (P ids above the shard count wrap around).
+// counterAddFallback adds v to a fallback word, picked by
+// fallbackStripe, atomically: other goroutines may add to the same word.
 func counterAddFallback(s0 *counterShard, v int64) {
-	p := procPin()
-	if p >= shardCount {
-		p %= shardCount // a division only for more Ps than CPUs
-	}
-	atomic.AddInt64(&s0.in(p).fallback, v)
-	procUnpin()
+	atomic.AddInt64(&s0.in(fallbackStripe(unsafe.Pointer(&v))).fallback, v)
+}
+
+// fallbackStripe picks the shard whose fallback word an atomic add
+// without rseq goes to, from an address on the calling goroutine's stack
+// (sp): each goroutine's stack is its own 8 KiB or more, so goroutines
+// spread over the shards with a multiplicative hash, and a goroutine
+// keeps its shard while its stack does not move. Any shard is correct
+// (the add is atomic, and Load sums them all); spreading only keeps
+// goroutines on different CPUs off each other's cache lines most of the
+// time, as per-CPU words would, without reading the CPU or pinning the
+// P (procPin is a call each way). With few shards, two busy goroutines
+// may share one: then they contend as on one atomic word, never worse.
+func fallbackStripe(sp unsafe.Pointer) int {
+	h := uint32(uintptr(sp)>>13) * 0x9e3779b9
+	return int(uint64(h) * uint64(shardCount) >> 32)
 }
 
 // in returns the counter's Block in shard i, given its Block in shard 0.

@@ -19,22 +19,22 @@
 #endif
 
 // COUNTER_ADD is the body of counterAdd and counterAddRelease: a
-// load-add-store on the rseq word of the current CPU's shard of c.
-// Anything else (c not yet in use, no rseq in the process or on this
-// thread) jumps to SLOW, whose frame is the same. Injection points as in
-// cs_amd64.s, counted down in CX. On amd64 every store is a release
-// (x86-TSO keeps stores in order and after earlier loads), so the two
-// sections are the same code.
+// load-add-store on the rseq word of the current CPU's shard of c. Without
+// rseq in the process or on this thread, an atomic add on a fallback word
+// instead (COUNTER_ATOMIC); before c is in use, a jump to SLOW, whose frame
+// is the same. Injection points as in cs_amd64.s, counted down in CX. On
+// amd64 every store is a release (x86-TSO keeps stores in order and after
+// earlier loads), so the two sections are the same code.
 #define COUNTER_ADD(desc, SLOW) \
 	CS_ANCHORS; \
 	MOVQ	c+0(FP), SI; \
 	MOVQ	Counter_shard0(SI), SI; \
 	TESTQ	SI, SI; \
 	JZ	slow; \
-	RSEQ_AREA(slow, viam, found); \
+	RSEQ_AREA(atomic, viam, found); \
 	MOVL	RSEQ_CPU_ID(AX), CX; \
 	TESTL	CX, CX; \
-	JS	slow; \
+	JS	atomic; \
 	MOVQ	v+8(FP), DI; \
 	MOVQ	·csDesc+desc(SB), R8; \
 	CS_ARM; \
@@ -51,8 +51,27 @@
 post: \
 	RET; \
 	CS_ABORT; \
+atomic: \
+	COUNTER_ATOMIC; \
 slow: \
 	JMP	SLOW
+
+// COUNTER_ATOMIC adds v to the fallback word of the shard that
+// fallbackStripe (counter.go) picks from the stack pointer, with LOCK
+// XADD, and returns: the add of a thread without rseq, with no hop to Go.
+// SI is the Counter's Block in shard 0.
+#define COUNTER_ATOMIC \
+	MOVQ	SP, AX; \
+	SHRQ	$13, AX; \
+	IMUL3L	$-1640531527, AX, AX; \
+	MOVL	·shardCount32(SB), CX; \
+	IMULQ	CX, AX; \
+	SHRQ	$32, AX; \
+	SHLQ	$REGION_STRIDE_SHIFT, AX; \
+	MOVQ	v+8(FP), DI; \
+	LOCK; \
+	XADDQ	DI, counterShard_fallback(SI)(AX*1); \
+	RET
 
 // func counterAdd(c *Counter, v int64)
 //

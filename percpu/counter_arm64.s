@@ -18,19 +18,46 @@
 #define COUNTER_ADD_RELEASE_SLOW ·counterAddReleaseSlow(SB)
 #endif
 
+// COUNTER_ATOMIC adds v to the fallback word of the shard that
+// fallbackStripe (counter.go) picks from the stack pointer, atomically and
+// as a full barrier (LDADDAL where the CPU has LSE atomics, else an
+// LDAXR/STLXR loop), and returns: the add of a thread without rseq, with
+// no hop to Go. R3 is the Counter's Block in shard 0.
+#define COUNTER_ATOMIC \
+	MOVD	RSP, R1; \
+	LSR	$13, R1, R1; \
+	MOVW	$0x9e3779b9, R2; \
+	MULW	R2, R1, R1; \
+	MOVWU	·shardCount32(SB), R2; \
+	MUL	R2, R1, R1; \
+	LSR	$32, R1, R1; \
+	ADD	R1<<REGION_STRIDE_SHIFT, R3, R1; \
+	ADD	$counterShard_fallback, R1, R1; \
+	MOVD	v+8(FP), R4; \
+	MOVBU	·counterLSE(SB), R2; \
+	CBZ	R2, 3(PC); \
+	LDADDALD	R4, (R1), R5; \
+	RET; \
+	LDAXR	(R1), R2; \
+	ADD	R4, R2, R2; \
+	STLXR	R2, (R1), R5; \
+	CBNZW	R5, -3(PC); \
+	RET
+
 // COUNTER_ADD is the body of counterAdd and counterAddRelease: a
 // load-add-store on the rseq word of the current CPU's shard of c, the
-// commit being COMMIT (MOVD or STLR) of R11 to (R10). Anything else (c not
-// yet in use, no rseq in the process or on this thread) branches to SLOW,
-// whose frame is the same. Injection points as in cs_arm64.s, in R15.
+// commit being COMMIT (MOVD or STLR) of R11 to (R10). Without rseq in the
+// process or on this thread, COUNTER_ATOMIC instead; before c is in use, a
+// branch to SLOW, whose frame is the same. Injection points as in
+// cs_arm64.s, in R15.
 #define COUNTER_ADD(desc, COMMIT, SLOW) \
 	CS_ANCHORS; \
 	MOVD	c+0(FP), R3; \
 	MOVD	Counter_shard0(R3), R3; \
 	CBZ	R3, slow; \
-	RSEQ_AREA(slow, viam, found); \
+	RSEQ_AREA(atomic, viam, found); \
 	MOVW	RSEQ_CPU_ID(R0), R1; \
-	TBNZ	$31, R1, slow; \
+	TBNZ	$31, R1, atomic; \
 	MOVD	v+8(FP), R4; \
 	MOVD	·csDesc+desc(SB), R8; \
 	CS_ARM; \
@@ -48,6 +75,8 @@
 post: \
 	RET; \
 	CS_ABORT; \
+atomic: \
+	COUNTER_ATOMIC; \
 slow: \
 	B	SLOW
 

@@ -276,6 +276,9 @@ func a64CheckSection(t *testing.T, bin *a64Binary, op int) {
 
 	// Globals and branches out of the function.
 	a64CheckSectionGlobals(t, f, op, startI, postI, abortI, backI, delays)
+	if name == "counterAdd" || name == "counterAddRelease" {
+		a64CheckCounterAtomic(t, f, backI)
+	}
 	for _, in := range f.insts {
 		to, ok := f.target(in)
 		if !ok || f.inside(to) {
@@ -509,6 +512,11 @@ func a64CheckSectionGlobals(t *testing.T, f *a64Func, op, startI, postI, abortI,
 		}
 		return false
 	}
+	// counterAtomic: instruction k is in the atomic fallback of counterAdd
+	// and counterAddRelease, which follows their abort handler.
+	counterAtomic := func(k int) bool {
+		return (name == "counterAdd" || name == "counterAddRelease") && k > backI
+	}
 	desc, count := 0, 0
 	for k, in := range f.insts {
 		r := in.ref
@@ -547,11 +555,20 @@ func a64CheckSectionGlobals(t *testing.T, f *a64Func, op, startI, postI, abortI,
 			ok = r.kind == "load" && where == "before"
 			why = "the area's path (RSEQ_AREA), but not as a load before the arming store"
 		case "shardCount32":
+			if counterAtomic(k) {
+				// The atomic fallback's stripe (COUNTER_ATOMIC).
+				ok = r.kind == "load" && r.off == 0
+				why = "the shard count, but not as a load in the atomic fallback"
+				break
+			}
 			ok = r.kind == "load" && where == "inside" && r.off == 0
 			why = "the shard count, but not as a load inside the section"
 			if ok {
 				count++
 			}
+		case "counterLSE":
+			ok = counterAtomic(k) && r.kind == "load" && r.off == 0
+			why = "the LSE flag, but not as a load in counterAdd's atomic fallback after the abort handler"
 		case "abortCount":
 			ok = where == "abort" && r.off == 0
 			why = "the abort count outside the abort handler"
@@ -1100,5 +1117,28 @@ func a64CheckRLock(t *testing.T, bin *a64Binary) {
 	}
 	if calls == 0 {
 		t.Errorf("(*RWMutex).RLock does not call counterAdd (Counter.Add) any more: update the test to find the writer flag's load")
+	}
+}
+
+// a64CheckCounterAtomic checks the atomic fallback of counterAdd and
+// counterAddRelease (COUNTER_ATOMIC, after the abort handler): the add of
+// a thread without rseq must be a full barrier, which RWMutex's fallback
+// relies on (its comment, and Counter.addRelease): an LDADDAL (LSE) and,
+// for CPUs without LSE, an LDAXR/STLXR loop, acquire and release both.
+func a64CheckCounterAtomic(t *testing.T, f *a64Func, backI int) {
+	t.Helper()
+	var ldaddal, ldaxr, stlxr bool
+	for _, in := range f.insts[backI+1:] {
+		switch w := in.word; {
+		case w&0xffe0fc00 == 0xf8e00000: // LDADDAL Xs, Xt, [Xn]
+			ldaddal = true
+		case w&0xfffffc00 == 0xc85ffc00: // LDAXR Xt, [Xn]
+			ldaxr = true
+		case w&0xffe0fc00 == 0xc800fc00: // STLXR Ws, Xt, [Xn]
+			stlxr = true
+		}
+	}
+	if !ldaddal || !ldaxr || !stlxr {
+		t.Errorf("atomic fallback after the abort handler: LDADDAL %v, LDAXR %v, STLXR %v; want all three (a full-barrier add with and without LSE)", ldaddal, ldaxr, stlxr)
 	}
 }
