@@ -109,8 +109,9 @@ func (e expect) rseq() bool { return e.mode != fallback }
 const (
 	goroutines  = 8      // goroutines of work.Goroutines, half of them locked
 	incs        = 100000 // Counter.Inc per goroutine
-	hostThreads = 8      // the host's pthreads
-	hostCalls   = 1000   // calls into Go per pthread
+	hostWaves   = 2      // waves of the host's pthreads
+	hostThreads = 8      // the host's pthreads per wave
+	hostCalls   = 500    // calls into Go per pthread
 	hostN       = 100    // Counter.Inc and Add per call
 )
 
@@ -364,7 +365,7 @@ func library(t *testing.T, tc toolchain, buildmode string) string {
 // into Go, and the abort phase.
 func runHost(t *testing.T, host string, env []string, e expect, args ...string) {
 	t.Helper()
-	args = append([]string{strconv.Itoa(hostThreads), strconv.Itoa(hostCalls), strconv.Itoa(hostN)}, args...)
+	args = append([]string{strconv.Itoa(hostWaves), strconv.Itoa(hostThreads), strconv.Itoa(hostCalls), strconv.Itoa(hostN)}, args...)
 	r := runChild(t, env, host, args...)
 	r.wantStatus("", e)
 	r.wantStatus("thread_", e)
@@ -372,7 +373,7 @@ func runHost(t *testing.T, host string, env []string, e expect, args ...string) 
 	r.want("thread_caller_is_pid", "false")
 	r.wantOneAdd("", e.rseq())
 	r.wantOneAdd("thread_", e.rseq())
-	const total = hostThreads * hostCalls * hostN
+	const total = hostWaves * hostThreads * hostCalls * hostN
 	r.wantNum("host_want", total)
 	if e.rseq() {
 		r.wantNum("host_ok", total)
@@ -380,7 +381,8 @@ func runHost(t *testing.T, host string, env []string, e expect, args ...string) 
 		r.wantNum("host_ok", 0)
 		r.wantNum("host_aborts", 0)
 	}
-	r.wantNum("calls", hostThreads*hostCalls)
+	r.wantNum("host_threads", hostWaves*hostThreads)
+	r.wantNum("calls", hostWaves*hostThreads*hostCalls)
 	r.wantNum("counter", total)
 	r.wantAdds("adds", total, e.rseq())
 	r.wantAborts(e.rseq())

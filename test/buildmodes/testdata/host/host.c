@@ -4,13 +4,15 @@
 
 // host is the C program of test/buildmodes that loads the Go library in
 // ../lib: linked against it (the c-archive, or the c-shared library), or,
-// built with -DUSE_DLOPEN, with dlopen. Its main thread and THREADS
-// pthreads call into Go; the main thread sends SIGURG (which Go handles)
-// to the pthreads while they run. It prints key=value lines: the
+// built with -DUSE_DLOPEN, with dlopen. Its main thread and WAVES waves
+// of THREADS pthreads each call into Go (a wave starts when the previous
+// one has exited, so that its threads get the extra Ms that the previous
+// wave's threads gave back); the main thread sends SIGURG (which Go
+// handles) to the pthreads while they run. It prints key=value lines: the
 // library's status from the main thread (unprefixed) and from a pthread
 // (prefixed thread_), the totals, the library's report, then done=1.
 //
-// Usage: host THREADS CALLS N [LIBRARY.so]
+// Usage: host WAVES THREADS CALLS N [LIBRARY.so]
 //
 // Each pthread calls GorseqWork(N) CALLS times.
 
@@ -48,7 +50,7 @@ struct worker {
 	pthread_t thread;
 	int index;
 	long long ok;
-	char *status; // thread 0 only
+	char *status; // thread 0 of the first wave only
 	volatile int done;
 };
 
@@ -56,7 +58,7 @@ static void *
 run(void *arg)
 {
 	struct worker *w = arg;
-	if (w->index == 0)
+	if (w->status == NULL && w->index == 0)
 		w->status = go_status();
 	for (int i = 0; i < calls; i++)
 		w->ok += go_work(n);
@@ -86,21 +88,22 @@ must_sym(void *lib, const char *name)
 int
 main(int argc, char **argv)
 {
-	if (argc < 4) {
-		fprintf(stderr, "usage: host THREADS CALLS N [LIBRARY.so]\n");
+	if (argc < 5) {
+		fprintf(stderr, "usage: host WAVES THREADS CALLS N [LIBRARY.so]\n");
 		return 2;
 	}
-	int threads = atoi(argv[1]);
-	calls = atoi(argv[2]);
-	n = atoi(argv[3]);
+	int waves = atoi(argv[1]);
+	int threads = atoi(argv[2]);
+	calls = atoi(argv[3]);
+	n = atoi(argv[4]);
 #ifdef USE_DLOPEN
-	if (argc != 5) {
+	if (argc != 6) {
 		fprintf(stderr, "host: built for dlopen: give the library\n");
 		return 2;
 	}
-	void *lib = dlopen(argv[4], RTLD_NOW | RTLD_LOCAL);
+	void *lib = dlopen(argv[5], RTLD_NOW | RTLD_LOCAL);
 	if (lib == NULL) {
-		fprintf(stderr, "host: dlopen %s: %s\n", argv[4], dlerror());
+		fprintf(stderr, "host: dlopen %s: %s\n", argv[5], dlerror());
 		return 2;
 	}
 	go_status = (status_fn)must_sym(lib, "GorseqStatus");
@@ -125,36 +128,39 @@ main(int argc, char **argv)
 
 	unsigned long long aborts0 = go_aborts();
 	struct worker *ws = calloc(threads, sizeof *ws);
-	for (int i = 0; i < threads; i++) {
-		ws[i].index = i;
-		int err = pthread_create(&ws[i].thread, NULL, run, &ws[i]);
-		if (err != 0) {
-			fprintf(stderr, "host: pthread_create: %s\n", strerror(err));
-			return 2;
-		}
-	}
-	// Signal the running pthreads: a signal that lands in a critical
-	// section aborts it.
 	long signals = 0;
-	for (int running = threads; running > 0;) {
-		running = 0;
-		for (int i = 0; i < threads; i++) {
-			if (__atomic_load_n(&ws[i].done, __ATOMIC_ACQUIRE))
-				continue;
-			running++;
-			if (pthread_kill(ws[i].thread, SIGURG) == 0)
-				signals++;
-		}
-		struct timespec ts = {0, 100 * 1000};
-		nanosleep(&ts, NULL);
-	}
 	long long ok = 0;
-	for (int i = 0; i < threads; i++) {
-		pthread_join(ws[i].thread, NULL);
-		ok += ws[i].ok;
+	for (int wave = 0; wave < waves; wave++) {
+		for (int i = 0; i < threads; i++) {
+			ws[i].index = i;
+			ws[i].done = 0;
+			int err = pthread_create(&ws[i].thread, NULL, run, &ws[i]);
+			if (err != 0) {
+				fprintf(stderr, "host: pthread_create: %s\n", strerror(err));
+				return 2;
+			}
+		}
+		// Signal the running pthreads: a signal that lands in a
+		// critical section aborts it.
+		for (int running = threads; running > 0;) {
+			running = 0;
+			for (int i = 0; i < threads; i++) {
+				if (__atomic_load_n(&ws[i].done, __ATOMIC_ACQUIRE))
+					continue;
+				running++;
+				if (pthread_kill(ws[i].thread, SIGURG) == 0)
+					signals++;
+			}
+			struct timespec ts = {0, 100 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		for (int i = 0; i < threads; i++)
+			pthread_join(ws[i].thread, NULL);
 	}
-	printf("host_threads=%d\n", threads);
-	printf("host_want=%lld\n", (long long)threads * calls * n);
+	for (int i = 0; i < threads; i++)
+		ok += ws[i].ok;
+	printf("host_threads=%d\n", waves * threads);
+	printf("host_want=%lld\n", (long long)waves * threads * calls * n);
 	printf("host_ok=%lld\n", ok);
 	printf("host_signals=%ld\n", signals);
 	printf("host_aborts=%llu\n", go_aborts() - aborts0);
