@@ -47,6 +47,7 @@ GORSEQ_EXPECT=glibc "$GO" test -race -short -count=1 ./percpu/...
 
 step "patched toolchain: rseq (all packages but the stress suite and the VMs, later)"
 # One package at a time: tests that count aborts need the CPUs to themselves.
+# test/buildmodes runs here too: it builds its stock rows with the stock go on PATH.
 GORSEQ_EXPECT=rseq "$PGO" test -p 1 -count=1 $("$PGO" list ./... | grep -v -e '/test/stress$' -e '/test/vm$')
 
 step "patched toolchain: critical sections with test-only delay injection"
