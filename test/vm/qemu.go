@@ -103,6 +103,8 @@ func runQemu(ctx context.Context, arch string, args []string, logPath string, on
 	defer cancel()
 	cmd := exec.CommandContext(ctx, machines[arch].qemu, args...)
 	cmd.WaitDelay = 10 * time.Second
+	// A test binary killed by go test's -timeout takes its guest along.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	cmd.Stderr = pw

@@ -83,12 +83,19 @@ func TestVM(t *testing.T) {
 	}
 	note("host tools and kernels: %v", time.Since(start).Round(time.Second))
 
+	// The builds of a GOARCH serve all its guests: in TestVM's temporary
+	// directory, not a guest's.
+	buildRoot := t.TempDir()
 	builders := map[string]*archBuild{}
 	for _, k := range selected {
 		t.Run(k.name(), func(t *testing.T) {
 			b := builders[k.arch]
 			if b == nil {
-				b = &archBuild{builder: builder{root: root, goBin: goBin, arch: k.arch, dir: t.TempDir(), logf: t.Logf}, built: map[string]error{}}
+				dir := filepath.Join(buildRoot, k.arch)
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				b = &archBuild{builder: builder{root: root, goBin: goBin, arch: k.arch, dir: dir, logf: t.Logf}, built: map[string]error{}}
 				builders[k.arch] = b
 			}
 			runGuest(t, k, selected, keep, b, acc, vmlinuz[k.name()], cache, note)
@@ -153,9 +160,21 @@ func runGuest(t *testing.T, k kernel, selected []kernel, keep func(string) bool,
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One guest at a time on this machine, also across test runs: the
+	// guests' timing-sensitive tests need the host's cores.
+	unlock, err := lockMachine(cache, func(s string) { t.Log(s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
 	timeout := bootAllowance
 	for _, c := range m.Commands {
 		timeout += c.Timeout
+	}
+	// A guest that outlives the test binary's deadline is killed a
+	// minute before it, so that its failure is reported.
+	if d, ok := t.Deadline(); ok && time.Until(d)-time.Minute < timeout {
+		timeout = max(time.Until(d)-time.Minute, time.Second).Round(time.Second)
 	}
 	tag := k.arch + "-" + k.series
 	logPath := filepath.Join(cache, "logs", tag+".log")
@@ -166,13 +185,6 @@ func runGuest(t *testing.T, k kernel, selected []kernel, keep func(string) bool,
 	t.Logf("booting %s: %s, initramfs %.1f MiB (%d files), %v, timeout %v; serial log %s",
 		k.name(), vmlinuz, float64(size)/(1<<20), len(r.entries), guestAcc, timeout, logPath)
 
-	// One guest at a time on this machine, also across test runs: the
-	// guests' timing-sensitive tests need the host's cores.
-	unlock, err := lockMachine(cache, func(s string) { t.Log(s) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	t0 := time.Now()
