@@ -7,6 +7,7 @@
 package buildmodes
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -84,7 +85,7 @@ func exe(t *testing.T, name string) string {
 	if !ok {
 		t.Fatalf("no executable %q in the table", name)
 	}
-	if len(b.env) != 0 && b.env[0] == musl[0] {
+	if slices.Equal(b.env, musl) {
 		needMusl(t)
 	}
 	return goBinary(t, name, b)
