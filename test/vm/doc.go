@@ -24,7 +24,9 @@
 // off. The host parses the console: a sub-test per guest and program
 // (TestVM/amd64/6.12/percpu) fails when the program exited non-zero,
 // timed out or never ran, with the program's guest output. The whole
-// serial log is in _vm/logs/ARCH-SERIES.log.
+// serial log is in _vm/logs/ARCH-SERIES.log. Guests run one at a time,
+// also across test runs and clones on one machine (flock on
+// $TMPDIR/gorseq-vm-qemu.lock), each with two CPUs and 2 GiB.
 //
 // The harness installs what it needs with apt-get when it is missing
 // (apt-get update once first): qemu-system-x86, qemu-system-arm,
@@ -34,7 +36,9 @@
 // counterparts depend on) and cached as _vm/kernels/ARCH-SERIES/vmlinuz.
 // Remove _vm to fetch newer kernels. amd64 guests use KVM when a probe
 // boot under -accel kvm works (its verdict is cached in _vm/kvm-probe),
-// else TCG; arm64 guests are always TCG (-M virt -cpu max).
+// else TCG; arm64 guests are always TCG (-M virt -cpu max, with
+// pauth-impdef=on: the architected pointer authentication is slow to
+// emulate).
 //
 // Settings (environment):
 //

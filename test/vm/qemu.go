@@ -141,16 +141,16 @@ func runQemu(ctx context.Context, arch string, args []string, logPath string, on
 	return err
 }
 
-// lockMachine takes the lock file cache/qemu.lock (flock), waiting while
-// another test run's guest holds it, and returns its release.
-func lockMachine(cache string, logf func(string)) (func(), error) {
-	f, err := os.OpenFile(filepath.Join(cache, "qemu.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+// lockFile takes the lock file path (flock), waiting while another test
+// run holds it (why says what for, in the log), and returns its release.
+func lockFile(path, why string, logf func(string)) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		t0 := time.Now()
-		logf(fmt.Sprintf("waiting for %s: another test run has a guest running", f.Name()))
+		logf(fmt.Sprintf("waiting for %s: another test run %s", f.Name(), why))
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 			f.Close()
 			return nil, err

@@ -63,6 +63,10 @@ func TestVM(t *testing.T) {
 	if err := a.ensure(tools); err != nil {
 		t.Fatal(err)
 	}
+	unlock, err := lockFile(filepath.Join(cache, "kernels.lock"), "is fetching kernels", func(s string) { t.Log(s) })
+	if err != nil {
+		t.Fatal(err)
+	}
 	vmlinuz := map[string]string{}
 	for _, k := range selected {
 		t0 := time.Now()
@@ -81,6 +85,7 @@ func TestVM(t *testing.T) {
 			break
 		}
 	}
+	unlock()
 	note("host tools and kernels: %v", time.Since(start).Round(time.Second))
 
 	// The builds of a GOARCH serve all its guests: in TestVM's temporary
@@ -160,9 +165,10 @@ func runGuest(t *testing.T, k kernel, selected []kernel, keep func(string) bool,
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One guest at a time on this machine, also across test runs: the
-	// guests' timing-sensitive tests need the host's cores.
-	unlock, err := lockMachine(cache, func(s string) { t.Log(s) })
+	// One guest at a time on this machine, also across test runs and
+	// clones (a lock in the system's temporary directory): the guests'
+	// timing-sensitive tests need the host's cores.
+	unlock, err := lockFile(filepath.Join(os.TempDir(), "gorseq-vm-qemu.lock"), "has a guest running", func(s string) { t.Log(s) })
 	if err != nil {
 		t.Fatal(err)
 	}
