@@ -5,7 +5,6 @@
 package percpu
 
 import (
-	"os"
 	"reflect"
 	"runtime"
 	"sync"
@@ -258,8 +257,8 @@ func (p *Pool[T]) putP(x T) {
 
 // Drain removes every object the pool holds and returns how many it
 // removed. Objects that Gets and Puts move meanwhile may stay, and so may
-// the caches of CPUs outside the process's CPU affinity (Drain visits each
-// allowed CPU to reach its cache).
+// the caches of CPUs the process may no longer run on (Drain visits each
+// CPU its cpuset allows, to reach that CPU's cache).
 func (p *Pool[T]) Drain() int {
 	p.lazyInit()
 	n := 0
@@ -288,29 +287,28 @@ func (p *Pool[T]) Drain() int {
 // and both go elsewhere, leaving the slots to the drainer.
 const poolDraining = PoolCacheSize + 1
 
-// drainCPUs empties every CPU's slab that the process may run on (the main
-// thread's CPU affinity) and clears its slots, so that the objects can be
-// collected. A restartable operation only reaches the current CPU's slab,
-// so the thread visits each CPU in turn. It returns how many objects it
-// removed.
+// drainCPUs empties every CPU's slab that the thread can run on and
+// clears its slots, so that the objects can be collected. A restartable
+// operation only reaches the current CPU's slab, so the thread visits
+// each CPU in turn: every CPU with a shard that sched_setaffinity lets it
+// move to (the process's cpuset and the online CPUs decide; another
+// thread's affinity, even the main thread's, says nothing about where the
+// pool's users ran). It returns how many objects it removed.
 func (p *Pool[T]) drainCPUs() int {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	var orig, allowed unix.CPUSet
-	if unix.SchedGetaffinity(0, &orig) != nil || unix.SchedGetaffinity(os.Getpid(), &allowed) != nil {
+	var orig unix.CPUSet
+	if unix.SchedGetaffinity(0, &orig) != nil {
 		return 0
 	}
 	defer unix.SchedSetaffinity(0, &orig)
 	tops, slabs := uintptr(p.tops.addr), p.slab0
 	n := 0
 	for cpu := 0; cpu < shardCount; cpu++ {
-		if !allowed.IsSet(cpu) {
-			continue
-		}
 		var one unix.CPUSet
 		one.Set(cpu)
 		if unix.SchedSetaffinity(0, &one) != nil {
-			continue
+			continue // not a CPU this process may run on
 		}
 		for {
 			if _, r := poolPop(tops, slabs); r >= 0 {

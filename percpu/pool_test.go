@@ -5,12 +5,15 @@
 package percpu_test
 
 import (
+	"os"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gorseq/gorseq/percpu"
 )
@@ -312,6 +315,41 @@ func TestPoolDrain(t *testing.T) {
 	}
 	if n := p.Drain(); n != 0 {
 		t.Errorf("Drain of an empty pool: %d", n)
+	}
+}
+
+// TestPoolDrainMainThreadPinned: Drain reaches every CPU's cache even when
+// the main thread (tid == pid) is pinned to one CPU, as a locked worker
+// that ran on it, or the program, may leave it (found in a VM, where a
+// stress test's migrations had pinned the main thread).
+func TestPoolDrainMainThreadPinned(t *testing.T) {
+	cpus := typAllowedCPUs(t)
+	if len(cpus) < 2 {
+		t.Fatalf("needs 2 allowed CPUs, have %v", cpus)
+	}
+	var orig unix.CPUSet
+	if err := unix.SchedGetaffinity(os.Getpid(), &orig); err != nil {
+		t.Fatal(err)
+	}
+	var first unix.CPUSet
+	first.Set(cpus[0])
+	if err := unix.SchedSetaffinity(os.Getpid(), &first); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SchedSetaffinity(os.Getpid(), &orig)
+	var items typItems
+	p := &percpu.Pool[*typItem]{New: items.New}
+	want := 0
+	for _, cpu := range cpus {
+		typPinned(t, cpu, func() {
+			for range 3 {
+				p.Put(items.New())
+				want++
+			}
+		})
+	}
+	if n := p.Drain(); n != want {
+		t.Errorf("with the main thread pinned to CPU %d: Drain removed %d objects, want %d", cpus[0], n, want)
 	}
 }
 
