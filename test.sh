@@ -69,7 +69,7 @@ step "real kernels in VMs (qemu: amd64 and arm64 x Debian 6.1 and 6.12)"
 # installs qemu, the arm64 cross compiler and glibc with apt-get and
 # downloads the kernels into _vm/ when they are missing. Run by the
 # patched go like the other suites that build children: its GOROOT/bin
-# comes first on the harness's PATH. About 25 minutes under TCG.
+# comes first on the harness's PATH. 15 to 20 minutes (TCG, 4 guests).
 "$PGO" test -count=1 -timeout 40m -v ./test/vm
 
 step "patched toolchain, GODEBUG=rseq=0: fallback"
