@@ -21,8 +21,8 @@ type hostTool struct {
 }
 
 // hostTools lists what each guest GOARCH needs on the host: qemu, the C
-// compiler for the cgo builds and the glibc the guest's dynamically
-// linked programs get. dpkg-deb and apt-get come with Debian.
+// compiler and C library for the cgo builds, and the glibc the guest's
+// dynamically linked programs get. dpkg-deb and apt-get come with Debian.
 var hostTools = map[string][]hostTool{
 	"amd64": {
 		{"qemu-system-x86_64", "qemu-system-x86"},
@@ -34,6 +34,10 @@ var hostTools = map[string][]hostTool{
 		{"aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"},
 		{"/usr/aarch64-linux-gnu/lib/libc.so.6", "libc6-arm64-cross"},
 		{"/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1", "libc6-arm64-cross"},
+		// The cross linker's start files and libpthread.so, which
+		// gcc-aarch64-linux-gnu only recommends (the harness installs
+		// with --no-install-recommends).
+		{"/usr/aarch64-linux-gnu/lib/crti.o", "libc6-dev-arm64-cross"},
 	},
 }
 
