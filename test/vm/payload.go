@@ -6,7 +6,6 @@ package vm
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,12 +18,11 @@ import (
 // test -c) or a command (go build) of this module, built on the host with
 // the patched toolchain for the guest's GOARCH and run in the guest.
 type program struct {
-	name    string   // sub-test, marker and binary name
-	pkg     string   // the package, module-relative ("./percpu")
-	test    bool     // go test -c, else go build
-	tags    string   // -tags
-	cgo     bool     // CGO_ENABLED=1 (with the cross compiler for arm64); the guest gets glibc
-	overlay []string // pairs: a file in the module, a file of test/vm that appears there (-overlay)
+	name string // sub-test, marker and binary name
+	pkg  string // the package, module-relative ("./percpu")
+	test bool   // go test -c, else go build
+	tags string // -tags
+	cgo  bool   // CGO_ENABLED=1 (with the cross compiler for arm64); the guest gets glibc
 	// children: the suite's child programs are prebuilt on the host
 	// (GORSEQ_PREBUILD_OUT, GORSEQ_CHILD_GOARCH; internal/childtest)
 	// and the guest's run uses them (GORSEQ_CHILDREN).
@@ -55,12 +53,12 @@ var payload = []program{
 	{name: "percpu", pkg: "./percpu", test: true, args: testFlags, env: []string{"GORSEQ_EXPECT=rseq"}, timeout: 11 * time.Minute},
 	// The same with the test-only delay loops inside the sections.
 	{name: "percpu-inject", pkg: "./percpu", test: true, tags: "gorseq_inject", args: testFlags, env: []string{"GORSEQ_EXPECT=rseq"}, timeout: 11 * time.Minute},
-	// percpu's tests with runtime/cgo linked in: glibc registered rseq
-	// for every thread and the runtime adopted its areas (the extra test
-	// file checks that the mode is "rseq (glibc)").
-	{name: "percpu-cgo", pkg: "./percpu", test: true, cgo: true,
-		overlay: []string{"percpu/zz_vm_cgo_test.go", "test/vm/testdata/percpu_cgo_test.go"},
-		args:    testFlags, env: []string{"GORSEQ_EXPECT=rseq"}, timeout: 11 * time.Minute},
+	// percpu's tests with runtime/cgo linked in (-tags gorseq_cgo,
+	// percpu/cgo_link_test.go): glibc registered rseq for every thread
+	// and the runtime adopted its areas; TestExpectedMode checks the
+	// mode is "rseq (glibc)".
+	{name: "percpu-cgo", pkg: "./percpu", test: true, tags: "gorseq_cgo", cgo: true,
+		args: testFlags, env: []string{"GORSEQ_EXPECT=glibc"}, timeout: 11 * time.Minute},
 	// The registration suite, on prebuilt children.
 	{name: "registration", pkg: "./test/registration", test: true, children: true, args: testFlags, env: []string{"GORSEQ_EXPECT=rseq"}, timeout: 11 * time.Minute},
 	// The stress suite, bounded to one injection point.
@@ -153,21 +151,6 @@ func (b *builder) build(p program) error {
 	args = append(args, "-o", filepath.Join(b.dir, p.binary()))
 	if p.tags != "" {
 		args = append(args, "-tags", p.tags)
-	}
-	if len(p.overlay) > 0 {
-		replace := map[string]string{}
-		for i := 0; i+1 < len(p.overlay); i += 2 {
-			replace[filepath.Join(b.root, p.overlay[i])] = filepath.Join(b.root, p.overlay[i+1])
-		}
-		data, err := json.Marshal(map[string]any{"Replace": replace})
-		if err != nil {
-			return err
-		}
-		file := filepath.Join(b.dir, p.name+".overlay.json")
-		if err := os.WriteFile(file, data, 0o644); err != nil {
-			return err
-		}
-		args = append(args, "-overlay", file)
 	}
 	args = append(args, p.pkg)
 	if err := b.run(env, args...); err != nil {
