@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -107,7 +108,12 @@ func runQemu(ctx context.Context, arch string, args []string, logPath string, on
 	cmd := exec.CommandContext(ctx, machines[arch].qemu, args...)
 	cmd.WaitDelay = 10 * time.Second
 	// A test binary killed by go test's -timeout takes its guest along.
+	// The kernel sends Pdeathsig when the thread that forked qemu exits,
+	// not only the process: this goroutine keeps its thread until qemu
+	// is gone, so that no thread exit kills a running guest.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	cmd.Stderr = pw
