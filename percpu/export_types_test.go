@@ -28,3 +28,11 @@ func PoolSlots[T any](p *Pool[T]) (free, full []int) {
 	}
 	return free, full
 }
+
+// PoolDropped returns how many objects p has dropped because its caches
+// and overflow were full.
+func PoolDropped[T any](p *Pool[T]) int64 {
+	p.overflow.Lock()
+	defer p.overflow.Unlock()
+	return p.overflow.dropped
+}

@@ -57,8 +57,24 @@ import (
 // pointers. Both commits are plain stores (STR on arm64); the
 // machine-code tests check that no section has a barrier or an atomic.
 //
-// Without rseq on the thread (stock toolchain, GODEBUG=rseq=0), Get and
-// Put use a per-P cache under a mutex that only that P uses.
+// Without rseq on the thread (stock toolchain, GODEBUG=rseq=0), and for a
+// Pool of a non-pointer type, Get and Put use per-P caches, each touched
+// only by the goroutine running on its P with preemption disabled
+// (procPin, sync.Pool's technique): no lock and no atomic read-modify-
+// write either. Drain reaches them with a grace period instead: it sets
+// the pool's draining flag, which a section reads after pinning and, if
+// set, leaves its cache alone and uses the overflow; then it stops the
+// world once (waitPinned), which cannot complete while any P
+// runs a pinned section, so every section that could have missed the flag
+// has ended, and every later one sees it. The stop-the-world is also the
+// barrier that carries the sections' stores to Drain (on both
+// architectures: the runtime's own locks and atomics order a stopped P's
+// earlier stores before the stop completes), and clearing the flag with
+// an atomic store (a release) carries Drain's stores to the next
+// sections, which read the flag with an atomic load (an acquire: a MOV on
+// amd64, LDAR on arm64). TestStopTheWorldWaitsForPinned checks the
+// runtime property the grace period rests on. The race detector sees none
+// of that, so race builds guard each per-P cache with a mutex instead.
 //
 // The zero Pool is ready to use; New, if set, makes an object when the
 // pool has none. A Pool must not be copied after first use.
@@ -77,9 +93,14 @@ type Pool[T any] struct {
 	slabs     []unsafe.Pointer // PoolCacheSize slots per shard
 	overflow  struct {
 		sync.Mutex
-		items []T
+		items   []T
+		dropped int64 // objects Put found no room for (for the tests)
 	}
 	byP []poolPShard[T] // the per-P caches
+
+	draining atomic.Uint32 // Drain owns the per-P caches; sections keep off
+	usedP    atomic.Bool   // a Put has used a per-P cache
+	drainMu  sync.Mutex    // one Drain at a time
 }
 
 // PoolCacheSize is the number of objects a Pool caches per CPU.
@@ -94,10 +115,13 @@ const poolOverflowSize = 256
 // poolMarking: Put found the garbage collector marking.
 const poolMarking = -4
 
+// A poolPShard is one P's cache. Outside race builds, only a goroutine
+// pinned to that P (or Drain, after its grace period) touches it; mu is
+// used only by race builds.
 type poolPShard[T any] struct {
-	mu    sync.Mutex
 	items []T
-	_     [64 - 8 - 24]byte
+	mu    sync.Mutex
+	_     [64 - 24 - 8]byte
 }
 
 func (p *Pool[T]) lazyInit() {
@@ -217,64 +241,180 @@ func (p *Pool[T]) putOverflow(x T) {
 	p.overflow.Lock()
 	if len(p.overflow.items) < poolOverflowSize {
 		p.overflow.items = append(p.overflow.items, x)
+	} else {
+		p.overflow.dropped++
 	}
 	p.overflow.Unlock()
 }
 
-func (p *Pool[T]) pShard() *poolPShard[T] {
+// getP takes an object from the current P's cache, else from the
+// overflow.
+func (p *Pool[T]) getP() (x T, ok bool) {
+	if raceEnabled {
+		x, ok = p.getPLocked()
+	} else {
+		pid := procPin()
+		if p.draining.Load() == 0 {
+			if b := p.byP; pid < len(b) {
+				s := &b[pid]
+				if n := len(s.items); n > 0 {
+					var zero T
+					x, ok = s.items[n-1], true
+					s.items[n-1] = zero
+					s.items = s.items[:n-1]
+				}
+			}
+		}
+		procUnpin()
+	}
+	if ok {
+		return x, true
+	}
+	return p.takeOverflow()
+}
+
+// putP adds x to the current P's cache, else to the overflow.
+func (p *Pool[T]) putP(x T) {
+	if !p.usedP.Load() {
+		p.usedP.Store(true)
+	}
+	if raceEnabled {
+		if !p.putPLocked(x) {
+			p.putOverflow(x)
+		}
+		return
+	}
+	for try := 0; ; try++ {
+		ok, beyond := p.putPinned(x)
+		switch {
+		case ok:
+			return
+		case beyond && try == 0:
+			p.growP() // GOMAXPROCS grew since the caches were made
+		default:
+			p.putOverflow(x)
+			return
+		}
+	}
+}
+
+// putPinned adds x to the current P's cache if it has room; beyond reports
+// that the P has no cache.
+func (p *Pool[T]) putPinned(x T) (ok, beyond bool) {
+	pid := procPin()
+	if p.draining.Load() == 0 {
+		if b := p.byP; pid < len(b) {
+			s := &b[pid]
+			if len(s.items) < PoolCacheSize {
+				// An append that grows the slice allocates with
+				// preemption disabled, as sync.Pool's does: the
+				// allocator does not assist the collector there.
+				s.items = append(s.items, x)
+				ok = true
+			}
+		} else {
+			beyond = true
+		}
+	}
+	procUnpin()
+	return ok, beyond
+}
+
+// growP gives every P a cache (GOMAXPROCS has grown): the caches are
+// copied into a longer slice while the sections keep off, as for Drain.
+func (p *Pool[T]) growP() {
+	p.drainMu.Lock()
+	defer p.drainMu.Unlock()
+	n := runtime.GOMAXPROCS(0)
+	if n <= len(p.byP) {
+		return
+	}
+	p.draining.Store(1)
+	waitPinned()
+	b := make([]poolPShard[T], n)
+	for i := range p.byP {
+		b[i].items = p.byP[i].items
+	}
+	p.byP = b
+	p.draining.Store(0)
+}
+
+// pShardLocked is the current P's cache for race builds (a P beyond the
+// caches sized at first use shares one; race builds do not grow them).
+func (p *Pool[T]) pShardLocked() *poolPShard[T] {
 	i := procPin()
 	procUnpin()
 	return &p.byP[i%len(p.byP)]
 }
 
-func (p *Pool[T]) getP() (T, bool) {
-	s := p.pShard()
+func (p *Pool[T]) getPLocked() (x T, ok bool) {
+	s := p.pShardLocked()
 	s.mu.Lock()
-	n := len(s.items)
-	if n > 0 {
+	if n := len(s.items); n > 0 {
 		var zero T
-		x := s.items[n-1]
+		x, ok = s.items[n-1], true
 		s.items[n-1] = zero
 		s.items = s.items[:n-1]
-		s.mu.Unlock()
-		return x, true
 	}
 	s.mu.Unlock()
-	return p.takeOverflow()
+	return x, ok
 }
 
-func (p *Pool[T]) putP(x T) {
-	s := p.pShard()
+func (p *Pool[T]) putPLocked(x T) bool {
+	s := p.pShardLocked()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if len(s.items) < PoolCacheSize {
 		s.items = append(s.items, x)
-		s.mu.Unlock()
-		return
+		return true
 	}
-	s.mu.Unlock()
-	p.putOverflow(x)
+	return false
+}
+
+// drainP empties the per-P caches and returns how many objects it
+// removed. Outside race builds it first waits out every section that may
+// not have seen the draining flag (see Pool).
+func (p *Pool[T]) drainP() int {
+	if !p.usedP.Load() {
+		return 0
+	}
+	if !raceEnabled {
+		p.draining.Store(1)
+		defer p.draining.Store(0)
+		waitPinned()
+	}
+	n := 0
+	for i := range p.byP {
+		s := &p.byP[i]
+		if raceEnabled {
+			s.mu.Lock()
+		}
+		n += len(s.items)
+		clear(s.items)
+		s.items = s.items[:0]
+		if raceEnabled {
+			s.mu.Unlock()
+		}
+	}
+	return n
 }
 
 // Drain removes every object the pool holds and returns how many it
 // removed. Objects that Gets and Puts move meanwhile may stay, and so may
 // the caches of CPUs the process may no longer run on (Drain visits each
-// CPU its cpuset allows, to reach that CPU's cache).
+// CPU its cpuset allows, to reach that CPU's cache). Drain is meant for
+// rare events: it pins its thread to each CPU in turn, and once the per-P
+// caches have been used it stops the world for a moment (see Pool).
 func (p *Pool[T]) Drain() int {
 	p.lazyInit()
-	n := 0
+	p.drainMu.Lock()
+	defer p.drainMu.Unlock()
+	n := p.drainP()
 	for {
 		if _, ok := p.takeOverflow(); !ok {
 			break
 		}
 		n++
-	}
-	for i := range p.byP {
-		s := &p.byP[i]
-		s.mu.Lock()
-		n += len(s.items)
-		clear(s.items)
-		s.items = s.items[:0]
-		s.mu.Unlock()
 	}
 	if p.fast {
 		n += p.drainCPUs()

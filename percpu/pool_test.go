@@ -83,29 +83,26 @@ func typQuiesce() {
 // TestPoolOwnership: 6 x NCPU goroutines (half on locked threads that exit
 // every segment) Get and Put items under every stressor, each holding at
 // most 3 at a time. No item is ever handed to two holders; at the end
-// every item New made is in the pool (Drain counts them all: nothing lost,
-// nothing counted twice), and none was collected while the pool held it.
-//
-// Drops: a Pool drops an object only when Put finds the current CPU's
-// cache full and the overflow at its bound (256 here). New runs only when
-// the current CPU's cache, the current P's cache and the overflow were
-// empty, so the items in existence never exceed what the goroutines hold
-// (12 x 4 counting one in flight) plus the caches of 2 CPUs and 2 Ps
-// (2 x 32 + 2 x 32) plus one per racing New: far below 256 + 1, so
-// nothing can be dropped, and the test checks created <= 256 to be sure.
-// The per-P caches are sized when the Pool is first used, before
-// GOMAXPROCS is raised for the stressors.
+// every item New made is accounted for exactly once: removed by a Drain,
+// or dropped by a Put that found the caches and the overflow full (the
+// pool counts those for the test); and none was collected while the pool
+// held it. The stressors raise GOMAXPROCS after the first Drain has sized
+// the per-P caches, so the caches also grow while in use.
 func TestPoolOwnership(t *testing.T) {
 	workers := 6 * runtime.NumCPU()
 	noGC := typAll(workers)
 	noGC.GC = false
 	// With collections back to back, the collector marks most of the
 	// time and Puts take the per-P caches; without, the per-CPU slabs.
-	t.Run("stressors", func(t *testing.T) { typPoolOwnership(t, noGC) })
-	t.Run("stressors+GC", func(t *testing.T) { typPoolOwnership(t, typAll(workers)) })
+	t.Run("stressors", func(t *testing.T) { typPoolOwnership(t, noGC, false) })
+	t.Run("stressors+GC", func(t *testing.T) { typPoolOwnership(t, typAll(workers), false) })
+	// Drains every few milliseconds race the Gets and Puts: the objects
+	// they remove are dropped, and must add up with the final Drain to
+	// what New made.
+	t.Run("stressors+Drain", func(t *testing.T) { typPoolOwnership(t, noGC, true) })
 }
 
-func typPoolOwnership(t *testing.T, cfg typStress) {
+func typPoolOwnership(t *testing.T, cfg typStress, drains bool) {
 	workers := 6 * runtime.NumCPU()
 	var items typItems
 	p := &percpu.Pool[*typItem]{New: items.New}
@@ -116,6 +113,21 @@ func typPoolOwnership(t *testing.T, cfg typStress) {
 	var errs typFirstError
 	var gets atomic.Int64
 	var wg sync.WaitGroup
+	var drained, drainCalls atomic.Int64
+	stopDrains := make(chan struct{})
+	drainsDone := make(chan struct{})
+	go func() {
+		defer close(drainsDone)
+		for drains {
+			select {
+			case <-stopDrains:
+				return
+			case <-time.After(3 * time.Millisecond):
+			}
+			drained.Add(int64(p.Drain()))
+			drainCalls.Add(1)
+		}
+	}()
 	for w := range workers {
 		st.GoWorker(&wg, w%2 == 0, 3, 800*time.Millisecond, func(seg int, until time.Time) {
 			var held []*typItem
@@ -148,16 +160,19 @@ func typPoolOwnership(t *testing.T, cfg typStress) {
 		})
 	}
 	wg.Wait()
+	close(stopDrains)
+	<-drainsDone
 	t.Log(st.Stop())
 	errs.Check(t)
 	typQuiesce()
 	created, collected := items.created.Load(), items.collected.Load()
-	t.Logf("%v: %d Gets, %d items made by New", percpu.Status().Mode, gets.Load(), created)
-	if collected != 0 {
-		t.Errorf("%d of %d items were collected while the pool held them", collected, created)
+	t.Logf("%v: %d Gets, %d items made by New, %d removed by %d concurrent Drains, %d dropped", percpu.Status().Mode, gets.Load(), created, drained.Load(), drainCalls.Load(), percpu.PoolDropped(p))
+	if drains && (drainCalls.Load() == 0 || drained.Load() == 0) {
+		t.Errorf("%d concurrent Drains removed %d items: the test did not race Drain with Gets and Puts", drainCalls.Load(), drained.Load())
 	}
-	if created > 256 {
-		t.Fatalf("New made %d items, more than the overflow bound: the test's reasoning that nothing is dropped fails", created)
+	dropped := percpu.PoolDropped(p)
+	if collected > drained.Load()+dropped {
+		t.Errorf("%d of %d items were collected, but Drain removed only %d and the pool dropped %d: the pool lost some it held", collected, created, drained.Load(), dropped)
 	}
 	if _, full := percpu.PoolSlots(p); full != nil {
 		cached := 0
@@ -169,8 +184,8 @@ func typPoolOwnership(t *testing.T, cfg typStress) {
 		}
 		t.Logf("per-CPU caches hold %v (%d of the %d items)", full, cached, created)
 	}
-	if n := int64(p.Drain()); n != created {
-		t.Errorf("Drain removed %d items; New made %d, and all were put back (want created == drained + dropped (0))", n, created)
+	if n := int64(p.Drain()); n+drained.Load()+dropped != created {
+		t.Errorf("Drain removed %d items, the concurrent Drains %d, and the pool dropped %d; New made %d, and all were put back (want created == drained + dropped)", n, drained.Load(), dropped, created)
 	}
 	if n := p.Drain(); n != 0 {
 		t.Errorf("a second Drain removed %d items", n)
