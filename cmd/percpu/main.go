@@ -16,8 +16,10 @@
 //	              counter, xsync.Counter and a plain increment, serial and
 //	              parallel at GOMAXPROCS 1 and 2, in one run
 //
-// Build it with gorseq's patched toolchain (./build.sh) to get rseq; with a
-// stock toolchain it reports the fallback.
+// Build it with gorseq's patched toolchain (./build.sh) to get rseq in
+// every build. With a stock toolchain it reports the fallback, unless it
+// is a cgo program on glibc 2.35 or later: -tags gorseq_cgo links
+// runtime/cgo into it, and percpu then uses glibc's registration.
 package main
 
 import (
