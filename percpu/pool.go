@@ -84,10 +84,10 @@ type Pool[T any] struct {
 	// makes Get return the zero T.
 	New func() T
 
-	once      sync.Once
-	pointers  bool             // T is a pointer type
-	fast      bool             // pointers, and the process has rseq
-	fastReady atomic.Bool      // fast, and the fields below are set
+	once     sync.Once
+	pointers bool          // T is a pointer type
+	fast     bool          // pointers, and the process has rseq
+	ready    atomic.Uint32 // poolFast or poolPerP once the fields below are set
 	slab0     unsafe.Pointer   // &slabs[0]
 	tops      Block            // per CPU: the number of objects in its slab
 	slabs     []unsafe.Pointer // PoolCacheSize slots per shard
@@ -112,6 +112,12 @@ const poolSlabShift = 8
 // poolOverflowSize bounds a Pool's shared overflow.
 const poolOverflowSize = 256
 
+// Pool.ready: which path Get and Put take first, once lazyInit has run.
+const (
+	poolFast = 1 // the per-CPU slabs (rseq, pointer T, no race detector)
+	poolPerP = 2 // the per-P caches
+)
+
 // poolMarking: Put found the garbage collector marking.
 const poolMarking = -4
 
@@ -132,6 +138,8 @@ func (p *Pool[T]) lazyInit() {
 		// The race detector cannot see objects handed over through the
 		// assembly: race builds use the per-P caches.
 		if mode == ModeFallback || !p.pointers || raceEnabled {
+			p.usedP.Store(true)
+			p.ready.Store(poolPerP)
 			return
 		}
 		b, err := Alloc(8, ByCPU)
@@ -146,18 +154,38 @@ func (p *Pool[T]) lazyInit() {
 		// the receiver of every call that uses tops, and stays
 		// reachable through it until the call returns.
 		runtime.AddCleanup(p, Block.Free, b)
-		p.fastReady.Store(true)
+		p.ready.Store(poolFast)
 	})
 }
 
 // Get takes an object from the pool, or returns New() (the zero T if New
 // is nil) when it has none.
 func (p *Pool[T]) Get() T {
-	if p.fastReady.Load() {
+	switch p.ready.Load() {
+	case poolFast:
 		x, r := poolPop(uintptr(p.tops.addr), p.slab0)
 		runtime.KeepAlive(p) // its cleanup frees tops
 		if r >= 0 {
 			return *(*T)(unsafe.Pointer(&x))
+		}
+	case poolPerP:
+		// getPinned, written out: a call fewer on the fallback's path.
+		if !raceEnabled {
+			pid := procPin()
+			if p.draining.Load() == 0 {
+				if b := p.byP; pid < len(b) {
+					s := &b[pid]
+					if n := len(s.items); n > 0 {
+						var zero T
+						x := s.items[n-1]
+						s.items[n-1] = zero
+						s.items = s.items[:n-1]
+						procUnpin()
+						return x
+					}
+				}
+			}
+			procUnpin()
 		}
 	}
 	return p.getSlow()
@@ -183,11 +211,30 @@ func (p *Pool[T]) getSlow() T {
 
 // Put adds x to the pool. A nil pointer is not kept.
 func (p *Pool[T]) Put(x T) {
-	if p.fastReady.Load() {
+	switch p.ready.Load() {
+	case poolFast:
 		ptr := *(*unsafe.Pointer)(unsafe.Pointer(&x))
 		if ptr != nil && poolPush(uintptr(p.tops.addr), p.slab0, ptr) >= 0 {
 			runtime.KeepAlive(p)
 			return
+		}
+	case poolPerP:
+		if p.pointers && *(*unsafe.Pointer)(unsafe.Pointer(&x)) == nil {
+			return
+		}
+		// putPinned, written out: a call fewer on the fallback's path.
+		if !raceEnabled {
+			pid := procPin()
+			if p.draining.Load() == 0 {
+				if b := p.byP; pid < len(b) {
+					if s := &b[pid]; len(s.items) < PoolCacheSize {
+						s.items = append(s.items, x)
+						procUnpin()
+						return
+					}
+				}
+			}
+			procUnpin()
 		}
 	}
 	p.putSlow(x)
@@ -253,24 +300,34 @@ func (p *Pool[T]) getP() (x T, ok bool) {
 	if raceEnabled {
 		x, ok = p.getPLocked()
 	} else {
-		pid := procPin()
-		if p.draining.Load() == 0 {
-			if b := p.byP; pid < len(b) {
-				s := &b[pid]
-				if n := len(s.items); n > 0 {
-					var zero T
-					x, ok = s.items[n-1], true
-					s.items[n-1] = zero
-					s.items = s.items[:n-1]
-				}
-			}
-		}
-		procUnpin()
+		x, ok = p.getPinned()
 	}
 	if ok {
 		return x, true
 	}
 	return p.takeOverflow()
+}
+
+// getPinned takes an object from the current P's cache, if it has one
+// and Drain is not at work (outside race builds; see Pool).
+func (p *Pool[T]) getPinned() (x T, ok bool) {
+	if raceEnabled {
+		return x, false
+	}
+	pid := procPin()
+	if p.draining.Load() == 0 {
+		if b := p.byP; pid < len(b) {
+			s := &b[pid]
+			if n := len(s.items); n > 0 {
+				var zero T
+				x, ok = s.items[n-1], true
+				s.items[n-1] = zero
+				s.items = s.items[:n-1]
+			}
+		}
+	}
+	procUnpin()
+	return x, ok
 }
 
 // putP adds x to the current P's cache, else to the overflow.
@@ -298,9 +355,13 @@ func (p *Pool[T]) putP(x T) {
 	}
 }
 
-// putPinned adds x to the current P's cache if it has room; beyond reports
-// that the P has no cache.
+// putPinned adds x to the current P's cache if it has room and Drain is
+// not at work (outside race builds; see Pool); beyond reports that the P
+// has no cache.
 func (p *Pool[T]) putPinned(x T) (ok, beyond bool) {
+	if raceEnabled {
+		return false, false
+	}
 	pid := procPin()
 	if p.draining.Load() == 0 {
 		if b := p.byP; pid < len(b) {
