@@ -56,9 +56,29 @@ func (*noCopy) Unlock() {}
 // Add adds v to the counter.
 //
 // It is one call of counterAdd (assembly): with rseq on the thread, the
-// critical section; without, an atomic add on a fallback word, with no
-// hop back to Go.
+// critical section; on a thread without rseq in a process with rseq, an
+// atomic add on a fallback word picked from the stack pointer, with no
+// hop back to Go. Without rseq in the process, the assembly's first test
+// of the area sends it to counterAddSlow and an atomic add on the current
+// P's fallback word (see counterAddFallback).
 func (c *Counter) Add(v int64) { counterAdd(c, v) }
+
+// counterPerP is 1 when the process has no rseq: the assembly's fallback
+// then takes the slow path's per-P atomic add instead of its own striped
+// one. Set once by init.
+var counterPerP uint8
+
+// counterAddPerP is Add without rseq in the process, once c is in use:
+// the assembly jumps here (counterPerP).
+func counterAddPerP(c *Counter, v int64) {
+	s0 := c.shard0.Load()
+	i := procPin()
+	if i >= shardCount {
+		i %= shardCount
+	}
+	atomic.AddInt64(&s0.in(i).fallback, v)
+	procUnpin()
+}
 
 // counterAddSlow is Add when c is not yet in use (and, on architectures
 // without counterAdd's assembly, always).
@@ -100,37 +120,36 @@ func counterAddReleaseSlow(c *Counter, v int64) {
 	runtime.KeepAlive(c)
 }
 
-// addAtomic adds v to c with an atomic add on the fallback word, even on a
-// thread with rseq: for callers that need the add to be a full barrier
-// (RWMutex without membarrier).
-func (c *Counter) addAtomic(v int64) {
+// addAtomic adds v to c with an atomic add on the current P's fallback
+// word, even on a thread with rseq, and returns that word's new value (not
+// the counter's): the add of the fallback, and of callers that need the
+// add to be a full barrier (RWMutex's slow path).
+func (c *Counter) addAtomic(v int64) int64 {
 	s := c.shard0.Load()
 	if s == nil {
 		s = c.init()
 	}
-	counterAddFallback(s, v)
+	n := counterAddFallback(s, v)
 	runtime.KeepAlive(c)
+	return n
 }
 
-// counterAddFallback adds v to a fallback word, picked by
-// fallbackStripe, atomically: other goroutines may add to the same word.
-func counterAddFallback(s0 *counterShard, v int64) {
-	atomic.AddInt64(&s0.in(fallbackStripe(unsafe.Pointer(&v))).fallback, v)
-}
-
-// fallbackStripe picks the shard whose fallback word an atomic add
-// without rseq goes to, from an address on the calling goroutine's stack
-// (sp): each goroutine's stack is its own 8 KiB or more, so goroutines
-// spread over the shards with a multiplicative hash, and a goroutine
-// keeps its shard while its stack does not move. Any shard is correct
-// (the add is atomic, and Load sums them all); spreading only keeps
-// goroutines on different CPUs off each other's cache lines most of the
-// time, as per-CPU words would, without reading the CPU or pinning the
-// P (procPin is a call each way). With few shards, two busy goroutines
-// may share one: then they contend as on one atomic word, never worse.
-func fallbackStripe(sp unsafe.Pointer) int {
-	h := uint32(uintptr(sp)>>13) * 0x9e3779b9
-	return int(uint64(h) * uint64(shardCount) >> 32)
+// counterAddFallback adds v atomically to the fallback word of the shard
+// that the current P's id picks (other goroutines may add to the same
+// word: the P's next goroutine, a thread without rseq, or a P beyond the
+// shard count), and returns the word's new value. Measured against the
+// alternatives on a 2-CPU machine (docs/benchmarks.md, issue 9): the P's
+// word is as cheap as a word picked from the stack pointer, alone, and
+// never shared between two running goroutines in parallel, where stack
+// stripes over two shards collide half the time.
+func counterAddFallback(s0 *counterShard, v int64) int64 {
+	i := procPin()
+	if i >= shardCount {
+		i %= shardCount
+	}
+	n := atomic.AddInt64(&s0.in(i).fallback, v)
+	procUnpin()
+	return n
 }
 
 // in returns the counter's Block in shard i, given its Block in shard 0.

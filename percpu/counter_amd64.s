@@ -19,12 +19,14 @@
 #endif
 
 // COUNTER_ADD is the body of counterAdd and counterAddRelease: a
-// load-add-store on the rseq word of the current CPU's shard of c. Without
-// rseq in the process or on this thread, an atomic add on a fallback word
-// instead (COUNTER_ATOMIC); before c is in use, a jump to SLOW, whose frame
-// is the same. Injection points as in cs_amd64.s, counted down in CX. On
-// amd64 every store is a release (x86-TSO keeps stores in order and after
-// earlier loads), so the two sections are the same code.
+// load-add-store on the rseq word of the current CPU's shard of c. On a
+// thread without rseq, an atomic add on a fallback word instead
+// (COUNTER_ATOMIC); when the whole process has none (counterPerP), and
+// before c is in use, a jump to SLOW, whose frame is the same (it adds
+// atomically to the P's fallback word). Injection points as in
+// cs_amd64.s, counted down in CX. On amd64 every store is a release
+// (x86-TSO keeps stores in order and after earlier loads), so the two
+// sections are the same code.
 #define COUNTER_ADD(desc, SLOW) \
 	CS_ANCHORS; \
 	MOVQ	c+0(FP), SI; \
@@ -52,14 +54,22 @@ post: \
 	RET; \
 	CS_ABORT; \
 atomic: \
+	CMPB	·counterPerP(SB), $0; \
+	JNE	perp; \
 	COUNTER_ATOMIC; \
+perp: \
+	JMP	·counterAddPerP(SB); \
 slow: \
 	JMP	SLOW
 
-// COUNTER_ATOMIC adds v to the fallback word of the shard that
-// fallbackStripe (counter.go) picks from the stack pointer, with LOCK
-// XADD, and returns: the add of a thread without rseq, with no hop to Go.
-// SI is the Counter's Block in shard 0.
+// COUNTER_ATOMIC adds v to the fallback word of a shard picked from the
+// stack pointer, with LOCK XADD, and returns: the add of a thread without
+// rseq in a process with rseq, with no hop to Go (which would pick the
+// P's word: counterAddFallback). The stripe is
+// (uint32(sp>>13) * 0x9e3779b9 * shardCount) >> 32: each goroutine's
+// stack is its own 8 KiB or more, so goroutines spread over the shards
+// with a multiplicative hash. Any shard is correct: the add is atomic and
+// Load sums them all. SI is the Counter's Block in shard 0.
 #define COUNTER_ATOMIC \
 	MOVQ	SP, AX; \
 	SHRQ	$13, AX; \

@@ -18,11 +18,12 @@
 #define COUNTER_ADD_RELEASE_SLOW ·counterAddReleaseSlow(SB)
 #endif
 
-// COUNTER_ATOMIC adds v to the fallback word of the shard that
-// fallbackStripe (counter.go) picks from the stack pointer, atomically and
-// as a full barrier (LDADDAL where the CPU has LSE atomics, else an
-// LDAXR/STLXR loop), and returns: the add of a thread without rseq, with
-// no hop to Go. R3 is the Counter's Block in shard 0.
+// COUNTER_ATOMIC adds v to the fallback word of a shard picked from the
+// stack pointer, atomically and as a full barrier (LDADDAL where the CPU
+// has LSE atomics, else an LDAXR/STLXR loop), and returns: the add of a
+// thread without rseq in a process with rseq, with no hop to Go. The
+// stripe is the amd64 one (counter_amd64.s). R3 is the Counter's Block in
+// shard 0.
 #define COUNTER_ATOMIC \
 	MOVD	RSP, R1; \
 	LSR	$13, R1, R1; \
@@ -76,6 +77,8 @@ post: \
 	RET; \
 	CS_ABORT; \
 atomic: \
+	MOVBU	·counterPerP(SB), R1; \
+	CBNZ	R1, slow; \
 	COUNTER_ATOMIC; \
 slow: \
 	B	SLOW

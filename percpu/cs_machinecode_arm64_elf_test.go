@@ -67,6 +67,7 @@ package percpu
 //   - the globals each function addresses (ADRP pairs resolved through the
 //     ELF symbol table): csDesc[op], shardCount32, rseqPath, rseqGM,
 //     rseqMArea, rseqTPOffset, abortCount (only in the abort handler),
+//     counterLSE and counterPerP (only in counterAdd's atomic fallback),
 //     injectLoops[1..4] (only with the tag, only in the delays),
 //     runtime.writeBarrier (poolPush only), and nothing else; exits leave
 //     only by B to the expected slow path.
@@ -569,6 +570,9 @@ func a64CheckSectionGlobals(t *testing.T, f *a64Func, op, startI, postI, abortI,
 		case "counterLSE":
 			ok = counterAtomic(k) && r.kind == "load" && r.off == 0
 			why = "the LSE flag, but not as a load in counterAdd's atomic fallback after the abort handler"
+		case "counterPerP":
+			ok = counterAtomic(k) && r.kind == "load" && r.off == 0
+			why = "the process's fallback flag, but not as a load in counterAdd's atomic fallback after the abort handler"
 		case "abortCount":
 			ok = where == "abort" && r.off == 0
 			why = "the abort count outside the abort handler"
@@ -1096,7 +1100,9 @@ func a64CheckRLock(t *testing.T, bin *a64Binary) {
 		if !ok || in.Op.String() != "BL" {
 			continue
 		}
-		if callee := f.targetName(to); callee != "counterAdd.abi0" && callee != "counterAddRelease.abi0" {
+		// The add to in; the back-out's counterAddRelease is followed
+		// by the wake-up's loads, not a state check.
+		if callee := f.targetName(to); callee != "counterAdd.abi0" {
 			continue
 		}
 		calls++

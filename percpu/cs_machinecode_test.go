@@ -399,6 +399,7 @@ func (c *csCode) checkGlobals(t *testing.T, op int, abort int) {
 		uintptr(unsafe.Pointer(&rseqMArea)):    "rseqMArea",
 		uintptr(unsafe.Pointer(&rseqGM)):       "rseqGM",
 		uintptr(unsafe.Pointer(&abortCount)):   "abortCount",
+		uintptr(unsafe.Pointer(&counterPerP)):  "counterPerP",
 		writeBarrierAddr():                     "runtime.writeBarrier",
 	}
 	for n, a := range injectLoopAddrs() {

@@ -4,13 +4,43 @@
 
 package percpu
 
+import "time"
+
 // Hooks for the tests of RWMutex and Pool (rwmutex_test.go, pool_test.go,
 // package percpu_test).
 
 // RWMutexWriterWaiting reports whether a writer has announced itself on
 // rw: from the moment it starts waiting for readers until it unlocks. New
 // readers wait from then on.
-func RWMutexWriterWaiting(rw *RWMutex) bool { return rw.writer.Load() != 0 }
+func RWMutexWriterWaiting(rw *RWMutex) bool { return rw.state.Load()&rwWriter != 0 }
+
+// RWMutexBiased reports whether rw's readers take the fast path (the
+// bias is on, no writer).
+func RWMutexBiased(rw *RWMutex) bool { return rw.state.Load() == 0 }
+
+// RWMutexSetBias turns rw's reader bias on or off, as a revocation or a
+// slow reader would. No writer may hold or wait for rw. Turning it off
+// here skips the revocation's membarrier, so readers that are inside must
+// have entered on the slow path, or the caller must have synchronised
+// with them (as the tests' goroutines do, through channels).
+func RWMutexSetBias(rw *RWMutex, on bool) {
+	if on {
+		rw.state.Store(0)
+	} else {
+		rw.biasAt.Store(nanotime() + int64(time.Hour))
+		rw.state.Store(rwUnbiased)
+	}
+}
+
+// RWMutexFenced reports whether RWMutex readers may use plain adds (rseq
+// and membarrier): the bias exists only then.
+func RWMutexFenced() bool { return readersFenced() }
+
+// RWMutexBiasEvents returns how many revocations and re-biases every
+// RWMutex of the process has gone through.
+func RWMutexBiasEvents() (revocations, rebiases int64) {
+	return rwRevocations.Load(), rwRebiases.Load()
+}
 
 // PoolSlots returns, for each shard of p's per-CPU slabs, how many slots
 // are free and how many hold objects (nil without the rseq slabs). The

@@ -85,13 +85,13 @@ type Pool[T any] struct {
 	New func() T
 
 	once     sync.Once
-	pointers bool          // T is a pointer type
-	fast     bool          // pointers, and the process has rseq
-	ready    atomic.Uint32 // poolFast or poolPerP once the fields below are set
-	slab0     unsafe.Pointer   // &slabs[0]
-	tops      Block            // per CPU: the number of objects in its slab
-	slabs     []unsafe.Pointer // PoolCacheSize slots per shard
-	overflow  struct {
+	pointers bool             // T is a pointer type
+	fast     bool             // pointers, and the process has rseq
+	ready    atomic.Uint32    // poolFast or poolPerP once the fields below are set
+	slab0    unsafe.Pointer   // &slabs[0]
+	tops     Block            // per CPU: the number of objects in its slab
+	slabs    []unsafe.Pointer // PoolCacheSize slots per shard
+	overflow struct {
 		sync.Mutex
 		items   []T
 		dropped int64 // objects Put found no room for (for the tests)

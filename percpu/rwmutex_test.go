@@ -170,6 +170,96 @@ func TestRWMutexWriterExclusion(t *testing.T) {
 	}
 }
 
+// TestRWMutexBiasTransitions: the exclusion test at write rates from one
+// operation in 10 to one in 10000, under every stressor, so that writers
+// revoke the readers' bias and readers turn it back on all the time, with
+// readers and writers arriving during every transition. With rseq and
+// membarrier both must have happened (the test reports how often); without,
+// there is no bias and no writer may fence.
+func TestRWMutexBiasTransitions(t *testing.T) {
+	rev0, reb0 := percpu.RWMutexBiasEvents()
+	for _, every := range []int{10, 100, 1000, 10000} {
+		t.Run(fmt.Sprintf("1in%d", every), func(t *testing.T) {
+			r0, b0 := percpu.RWMutexBiasEvents()
+			var c typRWCheck
+			writes, _ := typRWStress(t, &c, typAll(6*runtime.NumCPU()), 400*time.Millisecond, every, every == 100)
+			c.finish(t, writes)
+			r1, b1 := percpu.RWMutexBiasEvents()
+			t.Logf("%d revocations of the bias, %d re-biases", r1-r0, b1-b0)
+		})
+	}
+	rev1, reb1 := percpu.RWMutexBiasEvents()
+	if !percpu.RWMutexFenced() {
+		if rev1 != rev0 || reb1 != reb0 {
+			t.Errorf("without plain readers (%v): %d revocations and %d re-biases, want none", percpu.Status().Mode, rev1-rev0, reb1-reb0)
+		}
+		return
+	}
+	if rev1 == rev0 || reb1 == reb0 {
+		t.Errorf("%d revocations and %d re-biases: the test did not take the bias both ways", rev1-rev0, reb1-reb0)
+	}
+}
+
+// TestRWMutexBiasSwitchWhileHeld: a reader that RLocked under one bias
+// RUnlocks under the other, with and without a writer waiting for it; the
+// writer gets the lock only after that RUnlock, and the lock ends free.
+func TestRWMutexBiasSwitchWhileHeld(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		lockBiased bool // the bias when the reader RLocks
+		writer     bool // a writer waits while the bias changes
+	}{
+		{"biased-to-unbiased", true, false},
+		{"unbiased-to-biased", false, false},
+		{"biased-writer-revokes", true, true},
+		{"unbiased-writer", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rw percpu.RWMutex
+			percpu.RWMutexSetBias(&rw, tc.lockBiased)
+			rw.RLock()
+			var got atomic.Bool
+			done := make(chan struct{})
+			if tc.writer {
+				go func() {
+					rw.Lock()
+					got.Store(true)
+					rw.Unlock()
+					close(done)
+				}()
+				typWithin(t, 5*time.Second, "the writer announcing itself", func() {
+					for !percpu.RWMutexWriterWaiting(&rw) {
+						runtime.Gosched()
+					}
+				})
+				time.Sleep(5 * time.Millisecond)
+				if got.Load() {
+					t.Fatal("the writer got the lock while a reader held it")
+				}
+			} else {
+				// The bias changes as a revocation (which would wait
+				// for this reader) or a slow reader would change it.
+				percpu.RWMutexSetBias(&rw, !tc.lockBiased)
+			}
+			rw.RUnlock()
+			if tc.writer {
+				typWithin(t, 5*time.Second, "the writer's Lock after the last RUnlock", func() { <-done })
+				if percpu.RWMutexFenced() && tc.lockBiased && percpu.RWMutexBiased(&rw) {
+					t.Error("a writer that found the bias on left it on")
+				}
+			}
+			typWithin(t, 5*time.Second, "a final Lock", func() {
+				rw.Lock()
+				rw.Unlock()
+			})
+			typWithin(t, 5*time.Second, "a final RLock", func() {
+				rw.RLock()
+				rw.RUnlock()
+			})
+		})
+	}
+}
+
 // TestRWMutexManyReaders: readers far outnumber the CPUs (64 per CPU,
 // none locked) and writers are 1% of the operations.
 func TestRWMutexManyReaders(t *testing.T) {

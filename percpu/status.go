@@ -139,6 +139,7 @@ func init() {
 	}
 	if fallbackReason != "" {
 		rseqPath = rseqPathNone
+		counterPerP = 1
 		return
 	}
 	mode = ModeRseqOwn
