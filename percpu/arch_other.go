@@ -10,6 +10,8 @@ package percpu
 // back even where the runtime registered rseq.
 const (
 	archRseq       = false
-	archTPRule     = -1
 	archELFMachine = 0
 )
+
+// archTPRule is a rule no runtime publishes (the sections do not exist).
+const archTPRule uint32 = 1<<32 - 1
