@@ -129,7 +129,14 @@ func (c *Counter) addAtomic(v int64) int64 {
 	if s == nil {
 		s = c.init()
 	}
-	n := counterAddFallback(s, v)
+	// counterAddFallback, written out: the fallback's readers and
+	// writers call this on every RLock and RUnlock.
+	i := procPin()
+	if i >= shardCount {
+		i %= shardCount
+	}
+	n := atomic.AddInt64(&s.in(i).fallback, v)
+	procUnpin()
 	runtime.KeepAlive(c)
 	return n
 }

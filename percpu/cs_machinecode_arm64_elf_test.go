@@ -176,6 +176,7 @@ func TestArm64MachineCode(t *testing.T) {
 			}
 			t.Run("Counter.Load", func(t *testing.T) { a64CheckCounterLoad(t, bin) })
 			t.Run("RWMutex.RLock", func(t *testing.T) { a64CheckRLock(t, bin) })
+			t.Run("Values.barriers", func(t *testing.T) { a64CheckValuesBarriers(t, bin) })
 		})
 	}
 }
@@ -1146,5 +1147,30 @@ func a64CheckCounterAtomic(t *testing.T, f *a64Func, backI int) {
 	}
 	if !ldaddal || !ldaxr || !stlxr {
 		t.Errorf("atomic fallback after the abort handler: LDADDAL %v, LDAXR %v, STLXR %v; want all three (a full-barrier add with and without LSE)", ldaddal, ldaxr, stlxr)
+	}
+}
+
+// a64CheckValuesBarriers checks the two barriers of Values' lock words
+// (see Values): the release is a store-release (STLR X, storeRelease64),
+// and a successful take is followed by a load-load/load-store barrier
+// (DMB ISHLD, acquireFence).
+func a64CheckValuesBarriers(t *testing.T, bin *a64Binary) {
+	for _, c := range []struct{ fn, want string }{
+		{"storeRelease64.abi0", "STLR"},
+		{"acquireFence.abi0", "DMB"},
+	} {
+		f := bin.fn(t, c.fn)
+		found := false
+		for _, in := range f.insts {
+			switch w := in.word; c.want {
+			case "STLR":
+				found = found || w&0xfffffc00 == 0xc89ffc00 // STLR Xt, [Xn]
+			case "DMB":
+				found = found || w == 0xd50339bf // DMB ISHLD
+			}
+		}
+		if !found {
+			t.Errorf("%s has no %s (want STLR X for the release, DMB ISHLD for the acquire):\n%s", c.fn, c.want, f.listing(0, len(f.insts), nil))
+		}
 	}
 }

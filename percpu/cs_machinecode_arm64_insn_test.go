@@ -49,7 +49,7 @@ import (
 	"github.com/gorseq/gorseq/percpu"
 )
 
-var keep = []any{(*percpu.Counter).Load, (*percpu.RWMutex).RLock, percpu.CPU, percpu.Node, percpu.CID}
+var keep = []any{(*percpu.Counter).Load, (*percpu.RWMutex).RLock, percpu.CPU, percpu.Node, percpu.CID, (*percpu.Values[int]).Update}
 
 func main() { fmt.Println(len(keep)) }
 `

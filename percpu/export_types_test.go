@@ -66,3 +66,18 @@ func PoolDropped[T any](p *Pool[T]) int64 {
 	defer p.overflow.Unlock()
 	return p.overflow.dropped
 }
+
+// ValuesLockWords reports whether v's Updates take per-CPU lock words
+// (rseq, the rseq fence, no race detector), and how many shards have
+// created their second T (Updates that found the word taken).
+func ValuesLockWords[T any](v *Values[T]) (words bool, secondTs int) {
+	for i := range v.shards {
+		s := &v.shards[i]
+		s.mu.Lock()
+		if v.fast && s.slow != nil {
+			secondTs++
+		}
+		s.mu.Unlock()
+	}
+	return v.fast, secondTs
+}

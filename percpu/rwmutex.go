@@ -150,12 +150,13 @@ const (
 
 // readersFenced returns whether readers use plain adds, deciding it once.
 func readersFenced() bool {
-	switch rwFenced.Load() {
-	case rwFencedYes:
-		return true
-	case rwFencedNo:
-		return false
+	if f := rwFenced.Load(); f != rwFencedUnknown {
+		return f == rwFencedYes
 	}
+	return decideReadersFenced()
+}
+
+func decideReadersFenced() bool {
 	st := int32(rwFencedNo)
 	if mode != ModeFallback && memoryFenceRegistered() {
 		st = rwFencedYes

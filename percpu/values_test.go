@@ -95,9 +95,10 @@ func TestValuesInit(t *testing.T) {
 // reader that calls Do in a loop, checking a == b in every shard and that
 // the sum never goes back. update is the Update callback's middle part
 // (between a++ and b++). It checks the exact sum at the end.
-func typValuesRun(t *testing.T, cfg typStress, d time.Duration, maxPer int, middle func(w, i int)) {
+func typValuesRun(t *testing.T, cfg typStress, d time.Duration, maxPer int, middle func(w, i int)) (v *percpu.Values[typTally]) {
 	workers := 6 * runtime.NumCPU()
-	v := percpu.NewValues[typTally](nil)
+	v = percpu.NewValues[typTally](nil)
+	aborts0 := percpu.AbortCount()
 	st := typStartStress(t, cfg)
 	var errs typFirstError
 	var want atomic.Int64
@@ -166,6 +167,11 @@ func typValuesRun(t *testing.T, cfg typStress, d time.Duration, maxPer int, midd
 	if last > sum {
 		t.Errorf("a concurrent Do saw %d, more than the final %d", last, sum)
 	}
+	words, second := percpu.ValuesLockWords(v)
+	aborts := percpu.AbortCount() - aborts0
+	t.Logf("lock words: %v; %d shards used their second T; %d critical sections aborted", words, second, aborts)
+	_ = words // the inject build's TestValuesInjectedDelay asserts aborts
+	return v
 }
 
 // TestValuesExactSum: many goroutines (some on locked threads) Update
@@ -191,14 +197,18 @@ func TestValuesExactSum(t *testing.T) {
 }
 
 // TestValuesBlockingUpdate: Update callbacks that sleep hold their shard
-// across the sleep (and a migration); the others on that shard wait, Do
-// still sees every shard exclusively, and the sum is exact.
+// across the sleep (and a migration); the others on that shard use its
+// second T (with lock words) or wait for its mutex, Do still sees every T
+// exclusively, and the sum is exact.
 func TestValuesBlockingUpdate(t *testing.T) {
-	typValuesRun(t, typStress{Signals: true, Migrate: true, Procs: 6*runtime.NumCPU() + 2}, 500*time.Millisecond, 30_000, func(w, i int) {
+	v := typValuesRun(t, typStress{Signals: true, Migrate: true, Procs: 6*runtime.NumCPU() + 2}, 500*time.Millisecond, 30_000, func(w, i int) {
 		if (w+i)%16 == 0 {
 			time.Sleep(100 * time.Microsecond)
 		}
 	})
+	if words, second := percpu.ValuesLockWords(v); words && second == 0 {
+		t.Errorf("with lock words, no Update found a word taken by a sleeping holder: the second Ts were not exercised")
+	}
 }
 
 // typGraph is a T with Go pointers: a map and a slice of pointers to
