@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Values holds one T per shard: per CPU with rseq (per mm_cid where the
@@ -117,7 +118,15 @@ func NewValues[T any](init func(*T)) *Values[T] {
 func (v *Values[T]) word(i int) *uint64 { return (*uint64)(v.locks.shard(i)) }
 
 // release frees shard i's lock word (held by the caller, or closed by Do).
-func (v *Values[T]) release(i int) { storeRelease64(v.word(i), valuesFree) }
+func (v *Values[T]) release(i int) { releaseWord(v.word(i), unsafe.Pointer(v)) }
+
+// releaseWord frees the lock word w of the Values at owner, which it
+// keeps reachable until then (its cleanup frees the words). Not generic,
+// so that it inlines into Update's deferred call.
+func releaseWord(w *uint64, owner unsafe.Pointer) {
+	storeRelease64(w, valuesFree)
+	runtime.KeepAlive(owner)
+}
 
 // Update calls f with the current shard's T, exclusively. f may block or
 // run long; see the type's documentation for what that costs.
@@ -131,7 +140,7 @@ func (v *Values[T]) Update(f func(*T)) {
 	if v.fast {
 		if i := int(csCmpStore(uintptr(v.locks.addr), valuesFree, valuesHeld, uintptr(v.locks.field))); i >= 0 {
 			acquireFence()
-			defer v.release(i)
+			defer releaseWord(v.word(i), unsafe.Pointer(v))
 			s := &v.shards[i]
 			if s.v == nil {
 				s.v = v.newT()
