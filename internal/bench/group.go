@@ -19,8 +19,10 @@ func Groups() []Group {
 	return []Group{
 		{"counter", CounterBaseline, CounterCases()},
 		{"pool Get+Put", PoolBaseline, PoolCases()},
+		{"pool Get+Put, []byte", PoolBaseline, PoolSliceCases()},
 		{"rwmutex RLock+RUnlock, read-only", RWMutexBaseline, RWMutexReadCases()},
 		{"rwmutex, 1% writers", RWMutexBaseline, RWMutexWriteCases()},
+		{"rwmutex, 10% writers", RWMutexBaseline, RWMutexWrite10Cases()},
 		{"values Update", ValuesBaseline, ValuesCases()},
 	}
 }

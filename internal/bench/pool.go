@@ -66,3 +66,55 @@ func syncPoolParallel(b *testing.B) {
 		}
 	})
 }
+
+// PoolSliceCases compare the same for a Pool of a non-pointer type, a
+// []byte, against sync.Pool holding *[]byte (the usual way to keep a
+// slice in a sync.Pool without an allocation per Put).
+func PoolSliceCases() []Case {
+	return []Case{
+		{"percpu.Pool[[]byte]", percpuSliceSerial, percpuSliceParallel},
+		{PoolBaseline, syncSliceSerial, syncSliceParallel},
+	}
+}
+
+var sliceSink []byte
+
+func percpuSliceSerial(b *testing.B) {
+	p := &percpu.Pool[[]byte]{New: func() []byte { return make([]byte, 256) }}
+	for i := 0; i < b.N; i++ {
+		x := p.Get()
+		sliceSink = x
+		p.Put(x)
+	}
+}
+
+func percpuSliceParallel(b *testing.B) {
+	p := &percpu.Pool[[]byte]{New: func() []byte { return make([]byte, 256) }}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			x := p.Get()
+			x[0]++
+			p.Put(x)
+		}
+	})
+}
+
+func syncSliceSerial(b *testing.B) {
+	p := &sync.Pool{New: func() any { s := make([]byte, 256); return &s }}
+	for i := 0; i < b.N; i++ {
+		x := p.Get().(*[]byte)
+		sliceSink = *x
+		p.Put(x)
+	}
+}
+
+func syncSliceParallel(b *testing.B) {
+	p := &sync.Pool{New: func() any { s := make([]byte, 256); return &s }}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			x := p.Get().(*[]byte)
+			(*x)[0]++
+			p.Put(x)
+		}
+	})
+}

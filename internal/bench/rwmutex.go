@@ -63,6 +63,15 @@ func RWMutexWriteCases() []Case {
 	}
 }
 
+// RWMutexWrite10Cases compare the same with one operation in 10 a write.
+func RWMutexWrite10Cases() []Case {
+	return []Case{
+		rwCase("percpu.RWMutex", newPercpuRW, 10),
+		rwCase(RWMutexBaseline, newSyncRW, 10),
+		rwCase("xsync.RBMutex", newXsyncRB, 10),
+	}
+}
+
 // rwCase makes a case; every writeEvery-th operation writes (0: never).
 // The lock is called through an interface in every case alike.
 func rwCase(name string, mk func() rwLock, writeEvery int) Case {
