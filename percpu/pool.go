@@ -27,7 +27,8 @@ import (
 // Compared with sync.Pool: objects in a Pool survive garbage collections.
 // sync.Pool empties its caches over two collections, so that an idle pool
 // costs nothing; a Pool instead holds at most PoolCacheSize objects per
-// CPU plus the overflow, so its memory is bounded by what the program put
+// CPU (PoolCacheSize + 1 per P in the per-P caches) plus the overflow, so
+// its memory is bounded by what the program put
 // in at its peak, and a Get after a collection still finds a warm object.
 // An object taken by Get may also stay referenced by its slab slot until a
 // later Put overwrites it, so the pool can delay its collection (never
@@ -121,13 +122,60 @@ const (
 // poolMarking: Put found the garbage collector marking.
 const poolMarking = -4
 
-// A poolPShard is one P's cache. Outside race builds, only a goroutine
-// pinned to that P (or Drain, after its grace period) touches it; mu is
-// used only by race builds.
+// A poolPShard is one P's cache: a private slot (sync.Pool's, the
+// cheapest place for the object of a Get right after a Put) and up to
+// PoolCacheSize more. Outside race builds, only a goroutine pinned to that
+// P (or Drain, after its grace period) touches it; mu is used only by
+// race builds.
 type poolPShard[T any] struct {
-	items []T
-	mu    sync.Mutex
-	_     [64 - 24 - 8]byte
+	private    T
+	hasPrivate bool
+	items      []T
+	mu         sync.Mutex
+}
+
+// take removes an object from the cache, if it has one.
+func (s *poolPShard[T]) take() (x T, ok bool) {
+	var zero T
+	if s.hasPrivate {
+		x, s.private, s.hasPrivate = s.private, zero, false
+		return x, true
+	}
+	if n := len(s.items); n > 0 {
+		x = s.items[n-1]
+		s.items[n-1] = zero
+		s.items = s.items[:n-1]
+		return x, true
+	}
+	return x, false
+}
+
+// add puts x in the cache if it has room. An append that grows the slice
+// allocates with preemption disabled, as sync.Pool's does: the allocator
+// does not assist the collector there.
+func (s *poolPShard[T]) add(x T) bool {
+	if !s.hasPrivate {
+		s.private, s.hasPrivate = x, true
+		return true
+	}
+	if len(s.items) < PoolCacheSize {
+		s.items = append(s.items, x)
+		return true
+	}
+	return false
+}
+
+// drain empties the cache and returns how many objects it held.
+func (s *poolPShard[T]) drain() int {
+	n := len(s.items)
+	if s.hasPrivate {
+		var zero T
+		s.private, s.hasPrivate = zero, false
+		n++
+	}
+	clear(s.items)
+	s.items = s.items[:0]
+	return n
 }
 
 func (p *Pool[T]) lazyInit() {
@@ -174,12 +222,7 @@ func (p *Pool[T]) Get() T {
 			pid := procPin()
 			if p.draining.Load() == 0 {
 				if b := p.byP; pid < len(b) {
-					s := &b[pid]
-					if n := len(s.items); n > 0 {
-						var zero T
-						x := s.items[n-1]
-						s.items[n-1] = zero
-						s.items = s.items[:n-1]
+					if x, ok := b[pid].take(); ok {
 						procUnpin()
 						return x
 					}
@@ -227,8 +270,7 @@ func (p *Pool[T]) Put(x T) {
 			pid := procPin()
 			if p.draining.Load() == 0 {
 				if b := p.byP; pid < len(b) {
-					if s := &b[pid]; len(s.items) < PoolCacheSize {
-						s.items = append(s.items, x)
+					if b[pid].add(x) {
 						procUnpin()
 						return
 					}
@@ -317,13 +359,7 @@ func (p *Pool[T]) getPinned() (x T, ok bool) {
 	pid := procPin()
 	if p.draining.Load() == 0 {
 		if b := p.byP; pid < len(b) {
-			s := &b[pid]
-			if n := len(s.items); n > 0 {
-				var zero T
-				x, ok = s.items[n-1], true
-				s.items[n-1] = zero
-				s.items = s.items[:n-1]
-			}
+			x, ok = b[pid].take()
 		}
 	}
 	procUnpin()
@@ -365,14 +401,7 @@ func (p *Pool[T]) putPinned(x T) (ok, beyond bool) {
 	pid := procPin()
 	if p.draining.Load() == 0 {
 		if b := p.byP; pid < len(b) {
-			s := &b[pid]
-			if len(s.items) < PoolCacheSize {
-				// An append that grows the slice allocates with
-				// preemption disabled, as sync.Pool's does: the
-				// allocator does not assist the collector there.
-				s.items = append(s.items, x)
-				ok = true
-			}
+			ok = b[pid].add(x)
 		} else {
 			beyond = true
 		}
@@ -394,7 +423,8 @@ func (p *Pool[T]) growP() {
 	waitPinned()
 	b := make([]poolPShard[T], n)
 	for i := range p.byP {
-		b[i].items = p.byP[i].items
+		o := &p.byP[i]
+		b[i].private, b[i].hasPrivate, b[i].items = o.private, o.hasPrivate, o.items
 	}
 	p.byP = b
 	p.draining.Store(0)
@@ -411,12 +441,7 @@ func (p *Pool[T]) pShardLocked() *poolPShard[T] {
 func (p *Pool[T]) getPLocked() (x T, ok bool) {
 	s := p.pShardLocked()
 	s.mu.Lock()
-	if n := len(s.items); n > 0 {
-		var zero T
-		x, ok = s.items[n-1], true
-		s.items[n-1] = zero
-		s.items = s.items[:n-1]
-	}
+	x, ok = s.take()
 	s.mu.Unlock()
 	return x, ok
 }
@@ -425,11 +450,7 @@ func (p *Pool[T]) putPLocked(x T) bool {
 	s := p.pShardLocked()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.items) < PoolCacheSize {
-		s.items = append(s.items, x)
-		return true
-	}
-	return false
+	return s.add(x)
 }
 
 // drainP empties the per-P caches and returns how many objects it
@@ -450,9 +471,7 @@ func (p *Pool[T]) drainP() int {
 		if raceEnabled {
 			s.mu.Lock()
 		}
-		n += len(s.items)
-		clear(s.items)
-		s.items = s.items[:0]
+		n += s.drain()
 		if raceEnabled {
 			s.mu.Unlock()
 		}
