@@ -132,6 +132,9 @@ type poolPShard[T any] struct {
 	hasPrivate bool
 	items      []T
 	mu         sync.Mutex
+	// Whatever T's size, the used bytes of two Ps' caches are more than
+	// a cache line apart (each P writes its own on every Get and Put).
+	_ [64]byte
 }
 
 // take removes an object from the cache, if it has one.
