@@ -12,9 +12,11 @@
 //	percpu demo   pin a thread to each allowed CPU in turn and show that
 //	              percpu.CPU agrees with the kernel
 //	percpu bench [-count n] [-benchtime d]
-//	              compare percpu.Counter with a shared atomic, a per-P
-//	              counter, xsync.Counter and a plain increment, serial and
-//	              parallel at GOMAXPROCS 1 and 2, in one run
+//	              compare percpu's Counter, Pool, RWMutex (read-only, 1%
+//	              and 10% writers) and Values with what they replace
+//	              (atomics, sync.Pool, sync.RWMutex, a mutex, xsync, per-P
+//	              versions), serial and parallel at GOMAXPROCS 1 and 2, in
+//	              one run, with percpu's fallback measured alongside
 //
 // Build it with gorseq's patched toolchain (./build.sh) to get rseq in
 // every build. With a stock toolchain it reports the fallback, unless it
@@ -32,7 +34,7 @@ const usage = `usage: percpu <command>
 commands:
   info    print the rseq mode and kernel features of this process
   demo    pin a thread to each allowed CPU and read percpu.CPU there
-  bench   compare percpu.Counter with the alternatives (-count, -benchtime)
+  bench   compare percpu's types with what they replace (-count, -benchtime, -group)
 `
 
 func main() {
