@@ -539,15 +539,27 @@ func (p *Pool[T]) drainCPUs() int {
 				continue
 			}
 			// Empty: close the slab, unless a push came in between.
-			if r := csCmpStore(tops, 0, poolDraining, rseqCPUIDOffset); r == csFailed {
+			r := csCmpStore(tops, 0, poolDraining, rseqCPUIDOffset)
+			if r == csFailed {
+				// A push came in, or an earlier Drain left this slab
+				// closed (it lost its CPU before reopening it; Drains
+				// are serialised, so a closed slab is stale): reopen
+				// it, and look again.
+				csCmpStore(tops, poolDraining, 0, rseqCPUIDOffset)
 				continue
-			} else if r < 0 {
-				break // lost the CPU or rseq: leave this slab as it is
 			}
-			clear(p.slabs[cpu*PoolCacheSize : (cpu+1)*PoolCacheSize])
-			if csCmpStore(tops, poolDraining, 0, rseqCPUIDOffset) < 0 {
-				panic("percpu: Pool.Drain: cannot reopen a slab it closed")
+			if r < 0 {
+				break // no rseq on this thread: leave the slab as it is
 			}
+			// Clear the slots of the slab the close committed on: the
+			// thread's affinity may have been overridden (a CPU went
+			// offline, a cpuset changed) and r is not cpu. A closed slab
+			// takes no pushes, so its slots are the drainer's.
+			clear(p.slabs[int(r)*PoolCacheSize : (int(r)+1)*PoolCacheSize])
+			// The reopen fails only if the thread has left CPU r since;
+			// then r stays closed (its pops find it empty, its pushes
+			// full) until a later Drain reopens it, above.
+			csCmpStore(tops, poolDraining, 0, rseqCPUIDOffset)
 			break
 		}
 	}

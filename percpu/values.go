@@ -205,17 +205,59 @@ func (v *Values[T]) Do(f func(*T)) {
 		v.doWords(f)
 	}
 	for i := range v.shards {
-		s := &v.shards[i]
-		s.mu.Lock()
-		t := s.v
-		if v.fast {
-			t = s.slow
+		v.doLocked(&v.shards[i], f)
+	}
+}
+
+// doLocked calls f with shard s's mutex-guarded T, if it exists, holding
+// the mutex (released even if f panics).
+func (v *Values[T]) doLocked(s *valuesShard[T], f func(*T)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.v
+	if v.fast {
+		t = s.slow
+	}
+	if t != nil {
+		f(t)
+	}
+}
+
+// visitClosed fences the critical sections, then visits and reopens each
+// word of closed that still says closed, and returns held with the others
+// (a section committed over the close) appended. If f panics, every word
+// it closed is reopened before the panic goes on.
+func (v *Values[T]) visitClosed(closed, held []int, f func(*T)) []int {
+	if err := Fence(); err != nil {
+		// NewValues registered the fence: it cannot fail now.
+		for _, i := range closed {
+			if atomic.LoadUint64(v.word(i)) == valuesClosed {
+				v.release(i)
+			}
 		}
-		if t != nil {
+		panic("percpu: Values.Do: " + err.Error())
+	}
+	mine := closed[:0] // the words that stayed closed
+	for _, i := range closed {
+		if atomic.LoadUint64(v.word(i)) == valuesClosed {
+			mine = append(mine, i)
+		} else {
+			held = append(held, i)
+		}
+	}
+	next := 0
+	defer func() {
+		for _, i := range mine[next:] {
+			v.release(i)
+		}
+	}()
+	for ; next < len(mine); next++ {
+		if t := v.shards[mine[next]].v; t != nil {
 			f(t)
 		}
-		s.mu.Unlock()
+		v.release(mine[next])
 	}
+	return held
 }
 
 // doWords visits the lock words' Ts: it closes every free word, fences,
@@ -237,22 +279,7 @@ func (v *Values[T]) doWords(f func(*T)) {
 			}
 		}
 		if len(closed) > 0 {
-			if err := Fence(); err != nil {
-				// NewValues registered the fence: it cannot fail now.
-				panic("percpu: Values.Do: " + err.Error())
-			}
-			for _, i := range closed {
-				if atomic.LoadUint64(v.word(i)) != valuesClosed {
-					// A section committed over the close: wait for
-					// that holder.
-					held = append(held, i)
-					continue
-				}
-				if t := v.shards[i].v; t != nil {
-					f(t)
-				}
-				v.release(i)
-			}
+			held = v.visitClosed(closed, held, f)
 		}
 		v.closed, pending = closed, held
 		if len(pending) > 0 && len(closed) == 0 {

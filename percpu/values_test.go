@@ -325,3 +325,42 @@ func TestValuesMisuse(t *testing.T) {
 		t.Errorf("after the misuse: %d, want 1", n)
 	}
 }
+
+// TestValuesDoPanics: a Do whose callback panics (and is recovered) leaves
+// every shard usable: the next Do visits every T again, and Updates on
+// every CPU still reach their shard, with lock words or mutexes.
+func TestValuesDoPanics(t *testing.T) {
+	v := percpu.NewValues[typTally](nil)
+	for _, cpu := range typAllowedCPUs(t) {
+		typPinned(t, cpu, func() {
+			v.Update(func(x *typTally) { x.sum++ })
+		})
+	}
+	for range 3 {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("Do's callback panicked, but Do did not")
+				}
+			}()
+			v.Do(func(*typTally) { panic("callback") })
+		}()
+	}
+	typWithin(t, 5*time.Second, "a Do after Dos that panicked", func() {
+		var sum int64
+		v.Do(func(x *typTally) { sum += x.sum })
+		if want := int64(len(typAllowedCPUs(t))); sum != want {
+			t.Errorf("Do after panics: sum %d, want %d", sum, want)
+		}
+	})
+	typWithin(t, 5*time.Second, "Updates after Dos that panicked", func() {
+		for _, cpu := range typAllowedCPUs(t) {
+			typPinned(t, cpu, func() {
+				v.Update(func(x *typTally) { x.sum++ })
+			})
+		}
+	})
+	if words, second := percpu.ValuesLockWords(v); words && second != 0 {
+		t.Errorf("after the panics %d shards' Updates found their word taken: Do left words closed", second)
+	}
+}
