@@ -58,7 +58,10 @@ import (
 //     that barrier falls in the reader's program order decides: before the
 //     reader's second load of state, and the reader sees the writer bit
 //     and backs out; after its add, and the add is visible to the writer,
-//     which waits for the reader. So the fast reader needs no fence of its
+//     which waits for the reader. (This membarrier command does not
+//     restart critical sections, so the barrier may fall between the
+//     add's load and its commit: that is still before the second load
+//     of state, the first case.) So the fast reader needs no fence of its
 //     own on either architecture: a plain store (the restartable commit)
 //     and a load (atomic.Int32.Load: MOV on amd64, LDAR on arm64, which
 //     also keeps the reader's critical-section loads after it). A reader
@@ -92,9 +95,11 @@ import (
 //     follow.
 //  5. A writer's stores happen before later readers' loads. Unlock clears
 //     the writer bit with an atomic AND, a release; a reader that loads
-//     state without it (acquire) sees the writes. A reader that loaded a
-//     state from before the writer's OR is the case of 1 or 2: the writer
-//     saw its in and waited for it.
+//     state without it (acquire) sees the writes; so does a reader that
+//     loads the 0 a slow reader's re-bias compare-and-swap wrote, through
+//     the chain of Unlock's release, the CAS (acquire and release) and its
+//     own acquire. A reader that loaded a state from before the writer's
+//     OR is the case of 1 or 2: the writer saw its in and waited for it.
 //  6. The bias comes back by a compare-and-swap of state from unbiased to
 //     0, by a slow reader that is inside (so no writer holds the lock, and
 //     the CAS fails if one has set its bit meanwhile). The next writer's
