@@ -41,10 +41,11 @@ type Counter struct {
 	shard0 atomic.Pointer[counterShard]
 }
 
-// counterShard is a Counter's Block in one shard.
+// counterShard is a Counter's or a FloatCounter's Block in one shard. A
+// FloatCounter keeps the bits of a float64 (math.Float64bits) in each word.
 type counterShard struct {
 	rseq     int64 // written only by restartable commits
-	fallback int64 // written only by atomic adds
+	fallback int64 // written only by atomic adds (compare-and-swap for a FloatCounter)
 }
 
 // noCopy makes go vet's copylocks check report copies of a Counter.
@@ -183,22 +184,27 @@ func (c *Counter) Load() int64 {
 // String returns the counter's value in decimal, for expvar.
 func (c *Counter) String() string { return strconv.FormatInt(c.Load(), 10) }
 
-// counterInit serialises the first use of Counters.
+// counterInit serialises the first use of Counters and FloatCounters.
 var counterInit sync.Mutex
 
 // init allocates c's Block on first use.
-func (c *Counter) init() *counterShard {
+func (c *Counter) init() *counterShard { return initCounterShard(&c.shard0, c, "Counter") }
+
+// initCounterShard allocates the Block of a Counter or FloatCounter (owner,
+// whose shard0 field p is) on first use, frees it when owner is garbage
+// collected, and returns its shard 0.
+func initCounterShard[T any](p *atomic.Pointer[counterShard], owner *T, what string) *counterShard {
 	counterInit.Lock()
 	defer counterInit.Unlock()
-	if s := c.shard0.Load(); s != nil {
+	if s := p.Load(); s != nil {
 		return s
 	}
 	b, err := Alloc(int(unsafe.Sizeof(counterShard{})), ByCPU)
 	if err != nil {
-		panic("percpu: Counter: " + err.Error())
+		panic("percpu: " + what + ": " + err.Error())
 	}
 	s := (*counterShard)(b.addr)
-	c.shard0.Store(s)
-	runtime.AddCleanup(c, Block.Free, b)
+	p.Store(s)
+	runtime.AddCleanup(owner, Block.Free, b)
 	return s
 }

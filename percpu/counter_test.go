@@ -43,6 +43,11 @@ type counterSum struct {
 	minTime time.Duration
 	// add makes worker w's i-th add to c and returns the value added.
 	add func(c *percpu.Counter, w, i int) int64
+	// addFloat, if set instead of add, makes worker w's i-th add to a
+	// FloatCounter and returns the amount added in units of floatUnit;
+	// the run then checks the FloatCounter, whose every partial sum must
+	// be exact.
+	addFloat func(c *percpu.FloatCounter, w, i int) int64
 	// locked, if set, runs on each worker's locked thread before its adds;
 	// the function it returns runs after them, before the thread exits.
 	// If that reports false, the worker never exits (its thread is in a
@@ -72,7 +77,13 @@ type counterSumResult struct {
 	elapsed                  time.Duration
 }
 
-// runCounterSum runs cfg on a fresh Counter and checks that the sum is exact.
+// floatUnit is the unit of the FloatCounter runs' amounts: a power of
+// two, so that every partial sum of whole units below 2^53 units is exact
+// in float64, in any grouping.
+const floatUnit = 0.25
+
+// runCounterSum runs cfg on a fresh Counter (a FloatCounter with
+// cfg.addFloat) and checks that the sum is exact.
 func runCounterSum(t *testing.T, cfg counterSum) counterSumResult {
 	t.Helper()
 	if cfg.gc {
@@ -84,6 +95,7 @@ func runCounterSum(t *testing.T, cfg counterSum) counterSumResult {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(cfg.workers, runtime.GOMAXPROCS(0))))
 	var (
 		c           percpu.Counter
+		fc          percpu.FloatCounter
 		ready, done sync.WaitGroup
 		start       = make(chan struct{})
 		want        atomic.Int64
@@ -116,7 +128,11 @@ func runCounterSum(t *testing.T, cfg counterSum) counterSumResult {
 			var sum int64
 			for round := 0; round == 0 || time.Since(t0) < cfg.minTime; round++ {
 				for i := range cfg.adds {
-					sum += cfg.add(&c, w, i)
+					if cfg.addFloat != nil {
+						sum += cfg.addFloat(&fc, w, i)
+					} else {
+						sum += cfg.add(&c, w, i)
+					}
 					if cfg.yieldEvery > 0 && i%cfg.yieldEvery == 0 {
 						runtime.Gosched()
 					}
@@ -139,6 +155,18 @@ func runCounterSum(t *testing.T, cfg counterSum) counterSumResult {
 		res       counterSumResult
 		maxSeen   int64
 	)
+	// load is the counter's value, in units of floatUnit for a
+	// FloatCounter (which must be a whole number of them).
+	load := func() int64 {
+		if cfg.addFloat == nil {
+			return c.Load()
+		}
+		v := fc.Load() / floatUnit
+		if v != math.Trunc(v) {
+			t.Errorf("FloatCounter.Load() = %v, not a multiple of %v: a partial sum was rounded", fc.Load(), floatUnit)
+		}
+		return int64(v)
+	}
 	stopped := func() bool {
 		select {
 		case <-stop:
@@ -187,7 +215,7 @@ func runCounterSum(t *testing.T, cfg counterSum) counterSumResult {
 		stressors.Go(func() {
 			var last int64
 			for !stopped() {
-				v := c.Load()
+				v := load()
 				if v < last {
 					t.Errorf("Load went back from %d to %d while every add was positive", last, v)
 					return
@@ -208,16 +236,26 @@ func runCounterSum(t *testing.T, cfg counterSum) counterSumResult {
 	res.aborts = percpu.AbortCount() - aborts0
 	runtime.ReadMemStats(&ms)
 	res.gcs = ms.NumGC - gcs0
-	res.want, res.got = want.Load(), c.Load()
+	res.want, res.got = want.Load(), load()
 	res.rseqWords, res.fallbackWords = percpu.CounterWords(&c)
+	wantString := strconv.FormatInt(res.want, 10)
+	if cfg.addFloat != nil {
+		r, f := percpu.FloatCounterWords(&fc)
+		res.rseqWords, res.fallbackWords = int64(r/floatUnit), int64(f/floatUnit)
+		wantString = strconv.FormatFloat(float64(res.want)*floatUnit, 'g', -1, 64)
+	}
 	if res.got != res.want {
 		t.Errorf("sum %d, want %d (lost %d)", res.got, res.want, res.want-res.got)
 	}
 	if res.rseqWords+res.fallbackWords != res.got {
 		t.Errorf("rseq words %d + fallback words %d != Load %d", res.rseqWords, res.fallbackWords, res.got)
 	}
-	if got := c.String(); got != strconv.FormatInt(res.want, 10) {
-		t.Errorf("String() = %q, want %d", got, res.want)
+	str := c.String
+	if cfg.addFloat != nil {
+		str = fc.String
+	}
+	if got := str(); got != wantString {
+		t.Errorf("String() = %q, want %s", got, wantString)
 	}
 	if maxSeen > res.want {
 		t.Errorf("a concurrent Load saw %d, more than the final %d", maxSeen, res.want)
@@ -226,6 +264,7 @@ func runCounterSum(t *testing.T, cfg counterSum) counterSumResult {
 		percpu.Status().Mode, cfg.workers, rounds.Load(), cfg.adds, res.got, res.elapsed.Round(time.Millisecond), res.aborts,
 		res.signals, res.procChanges, res.gcs, res.loads, res.rseqWords, res.fallbackWords)
 	runtime.KeepAlive(&c)
+	runtime.KeepAlive(&fc)
 	return res
 }
 

@@ -21,10 +21,11 @@ const (
 	opPoolPop
 	opPoolPush
 	opCounterAddRelease
+	opFloatCounterAdd
 	csCount
 )
 
-var csNames = [csCount]string{"csAdd", "csCmpStore", "csPop", "csPush", "csStoreCommit", "csCopyCommit", "counterAdd", "csAddIndirect", "poolPop", "poolPush", "counterAddRelease"}
+var csNames = [csCount]string{"csAdd", "csCmpStore", "csPop", "csPush", "csStoreCommit", "csCopyCommit", "counterAdd", "csAddIndirect", "poolPop", "poolPush", "counterAddRelease", "floatCounterAdd"}
 
 // csDesc holds the address of each critical section's struct rseq_cs.
 // Written once by initCriticalSections, read by the assembly.

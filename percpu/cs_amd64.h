@@ -49,6 +49,7 @@
 #define CS_POOLPOP (const_opPoolPop*8)
 #define CS_POOLPUSH (const_opPoolPush*8)
 #define CS_COUNTERADDRELEASE (const_opCounterAddRelease*8)
+#define CS_FLOATCOUNTERADD (const_opFloatCounterAdd*8)
 
 // INJECT(n, reg) is injection point n (1 to 4) of the test-only build
 // (go test -tags gorseq_inject), in the spirit of RSEQ_INJECT_ASM(n) of

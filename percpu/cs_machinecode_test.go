@@ -43,6 +43,7 @@ var csExpectedStores = map[string]struct{ shared, stack int }{
 	"poolPop":           {1, 0}, // commit
 	"poolPush":          {2, 0}, // the object into the slab slot, commit
 	"counterAddRelease": {1, 0}, // commit
+	"floatCounterAdd":   {1, 0}, // commit (the sum, moved from X0 to an integer register)
 }
 
 // csInst is an instruction decoded at an offset of a function.

@@ -4,7 +4,8 @@
 
 // Package percpu gives Go programs per-CPU data built on Linux restartable
 // sequences (rseq): the current CPU, per-CPU memory, restartable per-CPU
-// operations, and a [Counter] built on them.
+// operations, and structures built on them: [Counter], [FloatCounter],
+// [Pool], [RWMutex] and [Values].
 //
 // With a Go toolchain patched by gorseq's build.sh, every thread of the
 // process has an rseq registration. [CPU], [Node] and [CID] read the
@@ -25,7 +26,8 @@
 // filter that refuses rseq, [CPU], [Node] and [CID] stay correct through a
 // fallback (RDPID or RDTSCP on amd64, else the getcpu system call; arm64
 // has no vDSO getcpu), the
-// operations return [ErrNoRseq], and [Counter] shards by P with atomics.
+// operations return [ErrNoRseq], and [Counter] and [FloatCounter] shard by
+// P with atomics.
 // [Status] tells which the process has and why. The same source builds
 // with both toolchains; there are no build tags. (Tests may build with
 // -tags gorseq_inject: every critical section then has delay loops at
@@ -33,7 +35,9 @@
 // has; see inject.go.)
 //
 // When to use what: a [Counter] for hot counters read rarely (instead of
-// one atomic word, which every CPU fights over, or a mutex); the
+// one atomic word, which every CPU fights over, or a mutex), a
+// [FloatCounter] for float64 sums (instead of a compare-and-swap loop on
+// one word); the
 // operations on a [Block] to build your own per-CPU structures (they are
 // what the kernel's and librseq's per-CPU lists, buffers and locks are
 // made of); [CPU] for a hint where to look first. Values returned by

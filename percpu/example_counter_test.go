@@ -33,3 +33,24 @@ func ExampleCounter() {
 	// 7500
 	// 7500
 }
+
+func ExampleFloatCounter() {
+	// Seconds spent serving requests, summed per CPU: no compare-and-swap
+	// loop on a shared word.
+	var busy percpu.FloatCounter
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 1000 {
+				busy.Add(0.125) // a power-of-two fraction: every partial sum is exact
+			}
+		})
+	}
+	wg.Wait()
+
+	fmt.Println(busy.Load())
+	fmt.Println(busy.String())
+	// Output:
+	// 1000
+	// 1000
+}

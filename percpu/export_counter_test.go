@@ -5,6 +5,7 @@
 package percpu
 
 import (
+	"math"
 	"sync/atomic"
 	"unsafe"
 )
@@ -25,6 +26,31 @@ func CounterWords(c *Counter) (rseq, fallback int64) {
 	}
 	return rseq, fallback
 }
+
+// FloatCounterWords returns the sums of c's rseq words and of its
+// fallback words over all shards, each in shard order as Load adds them.
+func FloatCounterWords(c *FloatCounter) (rseq, fallback float64) {
+	s0 := c.shard0.Load()
+	if s0 == nil {
+		return 0, 0
+	}
+	for i := 0; i < shardCount; i++ {
+		s := s0.in(i)
+		rseq += math.Float64frombits(uint64(atomic.LoadInt64(&s.rseq)))
+		fallback += math.Float64frombits(uint64(atomic.LoadInt64(&s.fallback)))
+	}
+	return rseq, fallback
+}
+
+// FloatCounterBlock returns the address of c's Block in shard 0, 0 before
+// c is first used.
+func FloatCounterBlock(c *FloatCounter) uintptr {
+	return uintptr(unsafe.Pointer(c.shard0.Load()))
+}
+
+// FloatCounterAddSlow is FloatCounter.Add's slow path: on a thread with
+// rseq, once c is in use, it is the fallback's compare-and-swap loop.
+func FloatCounterAddSlow(c *FloatCounter, v float64) { floatCounterAddSlow(c, v) }
 
 // CounterBlock returns the address of c's Block in shard 0, 0 before c is
 // first used.

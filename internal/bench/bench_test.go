@@ -37,6 +37,20 @@ func TestCountersCount(t *testing.T) {
 	}
 }
 
+// TestFloatCountersCount does the same for the float counters, which add
+// 0.5 per operation.
+func TestFloatCountersCount(t *testing.T) {
+	for _, c := range FloatCounterCases() {
+		for _, f := range []func(*testing.B){c.Serial, c.Parallel} {
+			floatSink = 0
+			r := testing.Benchmark(f)
+			if r.N == 0 || floatSink < 0.5*float64(r.N) {
+				t.Errorf("%s: counted %v after %d operations of 0.5", c.Name, floatSink, r.N)
+			}
+		}
+	}
+}
+
 // TestGroups checks that every group names its baseline among its cases.
 func TestGroups(t *testing.T) {
 	for _, g := range Groups() {

@@ -18,6 +18,7 @@ type Group struct {
 func Groups() []Group {
 	return []Group{
 		{"counter", CounterBaseline, CounterCases()},
+		{"float counter Add(0.5)", FloatCounterBaseline, FloatCounterCases()},
 		{"pool Get+Put", PoolBaseline, PoolCases()},
 		{"pool Get+Put, []byte", PoolBaseline, PoolSliceCases()},
 		{"rwmutex RLock+RUnlock, read-only", RWMutexBaseline, RWMutexReadCases()},
