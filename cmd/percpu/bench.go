@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -42,17 +43,47 @@ func (c column) String() string {
 
 var columns = []column{{false, 1}, {false, 2}, {true, 1}, {true, 2}}
 
+// measureCase and fallbackRound are measure and runFallbackChild; the
+// tests replace them so as to run runBench without benchmarks.
+var (
+	measureCase   = measure
+	fallbackRound = runFallbackChild
+)
+
+const benchUsage = `usage: percpu bench [-count n] [-benchtime d] [-group s] [-svg file] [-svg-groups prefix]
+
+Measures percpu's types against what they replace and prints, per group,
+ns/op and the ratio to the group's baseline, serial and parallel at
+GOMAXPROCS 1 and 2; with rseq, percpu's candidate is measured again in a
+GODEBUG=rseq=0 child. -svg and -svg-groups also draw the ratios as SVG bar
+charts; their paths are checked before anything is measured.
+
+`
+
 // runBench runs every group of candidates side by side and prints, per
 // group, ns/op and the ratio to the group's baseline, each the median of
 // -count rounds. percpu's own candidate is measured again, without rseq,
-// in a GODEBUG=rseq=0 child after each round.
+// in a GODEBUG=rseq=0 child after each round. With -svg or -svg-groups it
+// then draws the same ratios as SVG bar charts (svg.go).
 func runBench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), benchUsage)
+		fs.PrintDefaults()
+	}
 	count := fs.Int("count", 5, "rounds per figure; the table shows the median")
 	benchtime := fs.Duration("benchtime", 200*time.Millisecond, "time per measurement")
 	only := fs.String("group", "", "run only the groups whose name contains this")
+	svgAll := fs.String("svg", "", "after measuring, write a bar chart of every group's ratios to the SVG `file`")
+	svgGroups := fs.String("svg-groups", "", "after measuring, write one SVG bar chart per group, to `prefix`-<group>.svg\n(or to <group>.svg in prefix, if prefix is a directory or ends in /)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags only; see percpu bench -h)", fs.Arg(0))
 	}
 	if *count < 1 || *benchtime <= 0 {
 		return fmt.Errorf("-count must be >= 1 and -benchtime > 0")
@@ -73,8 +104,22 @@ func runBench(args []string) error {
 	if os.Getenv(benchChildEnv) != "" {
 		return benchChild(groups)
 	}
+	// Fail on a bad chart path now, not after minutes of measuring.
+	charts, err := planCharts(*svgAll, *svgGroups, groups)
+	if err != nil {
+		return err
+	}
 
 	st := percpu.Status()
+	info := chartInfo{
+		goVersion: runtime.Version(),
+		platform:  runtime.GOOS + "/" + runtime.GOARCH,
+		cpus:      runtime.NumCPU(),
+		maxprocs:  runtime.GOMAXPROCS(0),
+		mode:      st.Mode.String(),
+		count:     *count,
+		benchtime: *benchtime,
+	}
 	fmt.Printf("%s, %s/%s, %d CPUs, mode %v; ns/op (ratio to the group's baseline), median of %d\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), st.Mode, *count)
 	results := map[string][]float64{} // group/name/column -> rounds
@@ -83,12 +128,12 @@ func runBench(args []string) error {
 			for _, c := range g.Cases {
 				for _, col := range columns {
 					k := key(g.Name, c.Name, col)
-					results[k] = append(results[k], measure(c, col))
+					results[k] = append(results[k], measureCase(c, col))
 				}
 			}
 		}
 		if st.Mode.Rseq() {
-			fb, err := runFallbackChild()
+			fb, err := fallbackRound()
 			if err != nil {
 				return err
 			}
@@ -97,38 +142,69 @@ func runBench(args []string) error {
 			}
 		}
 	}
+	var tables []table
 	for _, g := range groups {
-		fmt.Printf("\n%s\n", g.Name)
-		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprint(tw, "\t")
+		t := table{group: g.Name, baseline: g.Baseline}
 		for _, col := range columns {
-			fmt.Fprintf(tw, "%v\t", col)
+			t.columns = append(t.columns, col.String())
 		}
-		fmt.Fprintln(tw)
 		for i, c := range g.Cases {
-			rows := []string{c.Name}
+			names := []string{c.Name}
 			if i == 0 && st.Mode.Rseq() {
-				rows = append(rows, c.Name+fallbackSuffix)
+				names = append(names, c.Name+fallbackSuffix)
 			}
-			for _, name := range rows {
-				label := name
+			for _, name := range names {
+				r := tableRow{label: name}
 				if i == 0 && name == c.Name {
-					label = fmt.Sprintf("%s (%v)", name, st.Mode)
+					r.label = fmt.Sprintf("%s (%v)", name, st.Mode)
 				}
-				fmt.Fprintf(tw, "%s\t", label)
 				for _, col := range columns {
 					ns := median(results[key(g.Name, name, col)])
 					base := median(results[key(g.Name, g.Baseline, col)])
-					fmt.Fprintf(tw, "%.2f (%.2fx)\t", ns, ns/base)
+					r.ns = append(r.ns, ns)
+					r.ratio = append(r.ratio, ns/base)
 				}
-				fmt.Fprintln(tw)
+				t.rows = append(t.rows, r)
 			}
+		}
+		tables = append(tables, t)
+	}
+	for _, t := range tables {
+		fmt.Printf("\n%s\n", t.group)
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "\t")
+		for _, col := range t.columns {
+			fmt.Fprintf(tw, "%s\t", col)
+		}
+		fmt.Fprintln(tw)
+		for _, r := range t.rows {
+			fmt.Fprintf(tw, "%s\t", r.label)
+			for j := range r.ns {
+				fmt.Fprintf(tw, "%.2f (%.2fx)\t", r.ns[j], r.ratio[j])
+			}
+			fmt.Fprintln(tw)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
-	return nil
+	return charts.write(info, tables)
+}
+
+// A table is one group's figures as printed and charted: a row per
+// candidate (percpu's first, then its fallback when measured), a figure
+// per column.
+type table struct {
+	group    string
+	baseline string
+	columns  []string
+	rows     []tableRow
+}
+
+type tableRow struct {
+	label string
+	ns    []float64 // median ns/op, per column
+	ratio []float64 // ns over the baseline's ns in the same column
 }
 
 const fallbackSuffix = " (fallback)"

@@ -11,12 +11,14 @@
 //	              kernel features in use
 //	percpu demo   pin a thread to each allowed CPU in turn and show that
 //	              percpu.CPU agrees with the kernel
-//	percpu bench [-count n] [-benchtime d]
+//	percpu bench [-count n] [-benchtime d] [-group s] [-svg file] [-svg-groups prefix]
 //	              compare percpu's Counter, Pool, RWMutex (read-only, 1%
 //	              and 10% writers) and Values with what they replace
 //	              (atomics, sync.Pool, sync.RWMutex, a mutex, xsync, per-P
 //	              versions), serial and parallel at GOMAXPROCS 1 and 2, in
-//	              one run, with percpu's fallback measured alongside
+//	              one run, with percpu's fallback measured alongside; -svg
+//	              also draws the ratios of every group as bar charts in one
+//	              SVG file, -svg-groups one SVG file per group
 //
 // Build it with gorseq's patched toolchain (./build.sh) to get rseq in
 // every build. With a stock toolchain it reports the fallback, unless it
@@ -34,7 +36,8 @@ const usage = `usage: percpu <command>
 commands:
   info    print the rseq mode and kernel features of this process
   demo    pin a thread to each allowed CPU and read percpu.CPU there
-  bench   compare percpu's types with what they replace (-count, -benchtime, -group)
+  bench   compare percpu's types with what they replace (-count, -benchtime, -group,
+          -svg, -svg-groups; percpu bench -h for details)
 `
 
 func main() {
