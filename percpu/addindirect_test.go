@@ -100,21 +100,21 @@ func TestAddIndirectMisuse(t *testing.T) {
 	good := b.Addr()
 	type tc struct {
 		what, want string
-		f          func()
+		f          func() error
 	}
 	cases := []tc{
-		{"AddIndirect with a nil base", "nil base", func() { percpu.AddIndirect(nil, 0, 1, percpu.ByCPU) }},
-		{"AddIndirect with Index(2)", "Index(2)", func() { percpu.AddIndirect(&good, 0, 1, percpu.Index(2)) }},
-		{"AddIndirect with Index(255)", "Index(255)", func() { percpu.AddIndirect(&bad, 0, 1, percpu.Index(255)) }},
-		{"Addr of a zero Block", "zero Block", func() { _ = percpu.Block{}.Addr() }},
+		{"AddIndirect with a nil base", "nil base", func() error { _, err := percpu.AddIndirect(nil, 0, 1, percpu.ByCPU); return err }},
+		{"AddIndirect with Index(2)", "Index(2)", func() error { _, err := percpu.AddIndirect(&good, 0, 1, percpu.Index(2)); return err }},
+		{"AddIndirect with Index(255)", "Index(255)", func() error { _, err := percpu.AddIndirect(&bad, 0, 1, percpu.Index(255)); return err }},
+		{"Addr of a zero Block", "zero Block", func() error { _ = percpu.Block{}.Addr(); return nil }},
 	}
 	for _, off := range []int{1, 4, 7, -8, -1, percpu.MaxBlockSize - 7, percpu.MaxBlockSize, percpu.MaxBlockSize + 8,
 		1 << 20, math.MinInt, math.MaxInt &^ 7, math.MaxInt} {
 		o := off
 		name := strconv.Itoa(o)
 		cases = append(cases,
-			tc{"AddIndirect at " + name, "offset " + name, func() { percpu.AddIndirect(&bad, o, 1, percpu.ByCPU) }},
-			tc{"AddIndirect through a Block at " + name, "offset " + name, func() { percpu.AddIndirect(&good, o, 1, percpu.ByCID) }})
+			tc{"AddIndirect at " + name, "offset " + name, func() error { _, err := percpu.AddIndirect(&bad, o, 1, percpu.ByCPU); return err }},
+			tc{"AddIndirect through a Block at " + name, "offset " + name, func() error { _, err := percpu.AddIndirect(&good, o, 1, percpu.ByCID); return err }})
 	}
 	for _, c := range cases {
 		opsMustPanic(t, c.what, c.want, c.f)

@@ -287,8 +287,10 @@ func fuzzOpsArgs(t *testing.T, op uint8, size, off, item, n, srcLen int) {
 	st.check(t, "setting up "+what)
 
 	var shard int
-	var opErr error
-	msg, panicked := opsPanicMessage(func() { shard, opErr = call() })
+	msg, panicked, opErr := opsPanicMessage(func() (err error) {
+		shard, err = call()
+		return err
+	})
 	switch {
 	case panicked && ok && !overlap:
 		t.Fatalf("%s on a %d-byte Block: valid arguments, but panic %q", what, bsize, msg)

@@ -29,8 +29,9 @@ func TestInjectAPI(t *testing.T) {
 		t.Errorf("InjectPoints() = %d, want 4", n)
 	}
 	for _, c := range []struct{ point, loops int }{{0, 1}, {5, 1}, {-1, 0}, {1, -1}, {4, -100}} {
-		opsMustPanic(t, fmt.Sprintf("SetInjectDelay(%d, %d)", c.point, c.loops), "SetInjectDelay", func() {
+		opsMustPanic(t, fmt.Sprintf("SetInjectDelay(%d, %d)", c.point, c.loops), "SetInjectDelay", func() error {
 			percpu.SetInjectDelay(c.point, c.loops)
+			return nil
 		})
 	}
 	for n := 1; n <= percpu.InjectPoints(); n++ {

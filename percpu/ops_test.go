@@ -565,7 +565,7 @@ func TestOpsStoreCommit(t *testing.T) {
 					// with the commit's value, or the call is refused
 					// (see TestOpsCommitWordOverlap).
 					m.storeAll(off, old)
-					if !opsRefusedOverlap(t, func() { shard, err = percpu.StoreCommit(b, off, old, next, b, off, v) }) {
+					if !opsRefusedOverlap(t, func() error { shard, err = percpu.StoreCommit(b, off, old, next, b, off, v); return err }) {
 						opsCheckShard(t, b, cpu, shard, err, what+" with dst the same word")
 						m.setWord(shard, off, next)
 					}
@@ -711,22 +711,25 @@ func TestOpsFree(t *testing.T) {
 // --- misuse ---------------------------------------------------------------
 
 // opsMustPanic calls f and checks that it panics with a message that
-// starts with "percpu: " and contains want.
-func opsMustPanic(t *testing.T, what, want string, f func()) {
+// starts with "percpu: " and contains want. f returns the error of the
+// operation it calls (nil if it calls none), which a failure reports when
+// f does not panic.
+func opsMustPanic(t *testing.T, what, want string, f func() error) {
 	t.Helper()
-	msg, ok := opsPanicMessage(f)
+	msg, ok, err := opsPanicMessage(f)
 	switch {
 	case !ok:
-		t.Errorf("%s: no panic", what)
+		t.Errorf("%s: did not panic (returned err %v)", what, err)
 	case !strings.HasPrefix(msg, "percpu: ") || !strings.Contains(msg, want):
 		t.Errorf("%s: panic %q, want \"percpu: ...%s...\"", what, msg, want)
 	}
 }
 
-// opsPanicMessage runs f and returns the message it panicked with. A
-// memory fault (a store the argument checks let through) is a panic too:
-// the caller reports it instead of the test binary dying.
-func opsPanicMessage(f func()) (msg string, panicked bool) {
+// opsPanicMessage runs f and returns the message it panicked with, or, if
+// it did not panic, the error it returned. A memory fault (a store the
+// argument checks let through) is a panic too: the caller reports it
+// instead of the test binary dying.
+func opsPanicMessage(f func() error) (msg string, panicked bool, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -734,8 +737,7 @@ func opsPanicMessage(f func()) (msg string, panicked bool) {
 			msg = fmt.Sprint(r)
 		}
 	}()
-	f()
-	return "", false
+	return "", false, f()
 }
 
 func TestOpsMisuse(t *testing.T) {
@@ -753,51 +755,51 @@ func TestOpsMisuse(t *testing.T) {
 
 	type tc struct {
 		what, want string
-		f          func()
+		f          func() error
 	}
 	cases := []tc{
-		{"Add on a zero Block", "zero Block", func() { percpu.Add(zero, 0, 1) }},
-		{"CompareAndStore on a zero Block", "zero Block", func() { percpu.CompareAndStore(zero, 0, 0, 1) }},
-		{"Pop on a zero Block", "zero Block", func() { percpu.Pop(zero, 0, links) }},
-		{"Push on a zero Block", "zero Block", func() { percpu.Push(zero, 0, links, 0) }},
-		{"StoreCommit on a zero Block", "zero Block", func() { percpu.StoreCommit(zero, 0, 0, 1, dst, 0, 1) }},
-		{"StoreCommit to a zero Block", "zero Block", func() { percpu.StoreCommit(b, 0, 0, 1, zero, 0, 1) }},
-		{"CopyCommit on a zero Block", "zero Block", func() { percpu.CopyCommit(zero, 0, 0, 1, dst, 0, src) }},
-		{"CopyCommit to a zero Block", "zero Block", func() { percpu.CopyCommit(b, 0, 0, 1, zero, 0, src) }},
-		{"Free of a zero Block", "zero Block", func() { zero.Free() }},
-		{"Shard of a zero Block", "zero Block", func() { zero.Shard(0) }},
-		{"Shard(-1)", "out of range", func() { b.Shard(-1) }},
-		{"Shard(Shards())", "out of range", func() { b.Shard(percpu.Shards()) }},
+		{"Add on a zero Block", "zero Block", func() error { _, err := percpu.Add(zero, 0, 1); return err }},
+		{"CompareAndStore on a zero Block", "zero Block", func() error { _, err := percpu.CompareAndStore(zero, 0, 0, 1); return err }},
+		{"Pop on a zero Block", "zero Block", func() error { _, _, err := percpu.Pop(zero, 0, links); return err }},
+		{"Push on a zero Block", "zero Block", func() error { _, err := percpu.Push(zero, 0, links, 0); return err }},
+		{"StoreCommit on a zero Block", "zero Block", func() error { _, err := percpu.StoreCommit(zero, 0, 0, 1, dst, 0, 1); return err }},
+		{"StoreCommit to a zero Block", "zero Block", func() error { _, err := percpu.StoreCommit(b, 0, 0, 1, zero, 0, 1); return err }},
+		{"CopyCommit on a zero Block", "zero Block", func() error { _, err := percpu.CopyCommit(zero, 0, 0, 1, dst, 0, src); return err }},
+		{"CopyCommit to a zero Block", "zero Block", func() error { _, err := percpu.CopyCommit(b, 0, 0, 1, zero, 0, src); return err }},
+		{"Free of a zero Block", "zero Block", func() error { zero.Free(); return nil }},
+		{"Shard of a zero Block", "zero Block", func() error { zero.Shard(0); return nil }},
+		{"Shard(-1)", "out of range", func() error { b.Shard(-1); return nil }},
+		{"Shard(Shards())", "out of range", func() error { b.Shard(percpu.Shards()); return nil }},
 	}
 	for _, off := range []int{1, 4, 7, 31, -8, -1, 32, 40, 1 << 20, math.MinInt, maxWord, math.MaxInt} {
 		o := off
 		name := strconv.Itoa(o)
 		want := "offset " + name
 		cases = append(cases,
-			tc{"Add at " + name, want, func() { percpu.Add(b, o, 1) }},
-			tc{"CompareAndStore at " + name, want, func() { percpu.CompareAndStore(b, o, 0, 1) }},
-			tc{"Pop at " + name, want, func() { percpu.Pop(b, o, links) }},
-			tc{"Push at " + name, want, func() { percpu.Push(b, o, links, 0) }},
-			tc{"StoreCommit at " + name, want, func() { percpu.StoreCommit(b, o, 0, 1, dst, 0, 1) }},
-			tc{"StoreCommit to " + name, want, func() { percpu.StoreCommit(b, 0, 0, 1, dst, o, 1) }},
-			tc{"CopyCommit at " + name, want, func() { percpu.CopyCommit(b, o, 0, 1, dst, 0, src) }},
+			tc{"Add at " + name, want, func() error { _, err := percpu.Add(b, o, 1); return err }},
+			tc{"CompareAndStore at " + name, want, func() error { _, err := percpu.CompareAndStore(b, o, 0, 1); return err }},
+			tc{"Pop at " + name, want, func() error { _, _, err := percpu.Pop(b, o, links); return err }},
+			tc{"Push at " + name, want, func() error { _, err := percpu.Push(b, o, links, 0); return err }},
+			tc{"StoreCommit at " + name, want, func() error { _, err := percpu.StoreCommit(b, o, 0, 1, dst, 0, 1); return err }},
+			tc{"StoreCommit to " + name, want, func() error { _, err := percpu.StoreCommit(b, 0, 0, 1, dst, o, 1); return err }},
+			tc{"CopyCommit at " + name, want, func() error { _, err := percpu.CopyCommit(b, o, 0, 1, dst, 0, src); return err }},
 		)
 	}
 	for _, item := range []int{-1, 4, 5, math.MaxInt, math.MinInt} {
 		it := item
-		cases = append(cases, tc{fmt.Sprintf("Push of item %d of 4", it), "out of range", func() { percpu.Push(b, 0, links, it) }})
+		cases = append(cases, tc{fmt.Sprintf("Push of item %d of 4", it), "out of range", func() error { _, err := percpu.Push(b, 0, links, it); return err }})
 	}
 	cases = append(cases,
-		tc{"Push with no links", "out of range", func() { percpu.Push(b, 0, nil, 0) }},
-		tc{"Pop with no links", "no links", func() { percpu.Pop(b, 0, nil) }},
-		tc{"CopyCommit of MaxCopy+1 bytes", "MaxCopy", func() { percpu.CopyCommit(b, 0, 0, 1, dst, 0, big) }},
-		tc{"CopyCommit of 17 bytes to a 16-byte Block", "do not fit", func() { percpu.CopyCommit(b, 0, 0, 1, dst, 0, make([]byte, 17)) }},
-		tc{"CopyCommit of 9 bytes at 8 of 16", "do not fit", func() { percpu.CopyCommit(b, 0, 0, 1, dst, 8, src) }},
-		tc{"CopyCommit of 1 byte at 16 of 16", "do not fit", func() { percpu.CopyCommit(b, 0, 0, 1, dst, 16, src[:1]) }},
-		tc{"CopyCommit at dst offset -1", "do not fit", func() { percpu.CopyCommit(b, 0, 0, 1, dst, -1, src) }},
-		tc{"CopyCommit at dst offset MinInt", "do not fit", func() { percpu.CopyCommit(b, 0, 0, 1, dst, math.MinInt, src) }},
-		tc{"CopyCommit of 9 bytes at dst offset MaxInt-4", "do not fit", func() { percpu.CopyCommit(b, 0, 0, 1, dst, math.MaxInt-4, src) }},
-		tc{"CopyCommit of 0 bytes at dst offset 17", "do not fit", func() { percpu.CopyCommit(b, 0, 0, 1, dst, 17, nil) }},
+		tc{"Push with no links", "out of range", func() error { _, err := percpu.Push(b, 0, nil, 0); return err }},
+		tc{"Pop with no links", "no links", func() error { _, _, err := percpu.Pop(b, 0, nil); return err }},
+		tc{"CopyCommit of MaxCopy+1 bytes", "MaxCopy", func() error { _, err := percpu.CopyCommit(b, 0, 0, 1, dst, 0, big); return err }},
+		tc{"CopyCommit of 17 bytes to a 16-byte Block", "do not fit", func() error { _, err := percpu.CopyCommit(b, 0, 0, 1, dst, 0, make([]byte, 17)); return err }},
+		tc{"CopyCommit of 9 bytes at 8 of 16", "do not fit", func() error { _, err := percpu.CopyCommit(b, 0, 0, 1, dst, 8, src); return err }},
+		tc{"CopyCommit of 1 byte at 16 of 16", "do not fit", func() error { _, err := percpu.CopyCommit(b, 0, 0, 1, dst, 16, src[:1]); return err }},
+		tc{"CopyCommit at dst offset -1", "do not fit", func() error { _, err := percpu.CopyCommit(b, 0, 0, 1, dst, -1, src); return err }},
+		tc{"CopyCommit at dst offset MinInt", "do not fit", func() error { _, err := percpu.CopyCommit(b, 0, 0, 1, dst, math.MinInt, src); return err }},
+		tc{"CopyCommit of 9 bytes at dst offset MaxInt-4", "do not fit", func() error { _, err := percpu.CopyCommit(b, 0, 0, 1, dst, math.MaxInt-4, src); return err }},
+		tc{"CopyCommit of 0 bytes at dst offset 17", "do not fit", func() error { _, err := percpu.CopyCommit(b, 0, 0, 1, dst, 17, nil); return err }},
 	)
 	aborts := percpu.AbortCount()
 	for _, c := range cases {
@@ -1257,9 +1259,9 @@ func TestOpsConcurrentCopyCommit(t *testing.T) {
 // opsRefusedOverlap calls f, an operation whose try-stores overlap its
 // commit word, and reports whether it panicked (with a "percpu: "
 // message: anything else fails the test) instead of running.
-func opsRefusedOverlap(t *testing.T, f func()) bool {
+func opsRefusedOverlap(t *testing.T, f func() error) bool {
 	t.Helper()
-	msg, panicked := opsPanicMessage(f)
+	msg, panicked, _ := opsPanicMessage(f)
 	if panicked && !strings.HasPrefix(msg, "percpu: ") {
 		t.Fatalf("panic %q, want a \"percpu: \" message", msg)
 	}
@@ -1326,7 +1328,7 @@ func TestOpsCommitWordOverlap(t *testing.T) {
 	refused := make([]bool, len(cases))
 	for i, c := range cases {
 		m.storeAll(c.off, 1)
-		if refused[i] = opsRefusedOverlap(t, func() { c.f(1, 2) }); refused[i] {
+		if refused[i] = opsRefusedOverlap(t, func() error { _, err := c.f(1, 2); return err }); refused[i] {
 			m.check(t, "%s, refused", c.what)
 			t.Logf("%s: refused", c.what)
 		} else {
@@ -1348,8 +1350,9 @@ func TestOpsCommitWordOverlap(t *testing.T) {
 		c := cases[i]
 		old, new := k<<8, k<<8|0xff
 		if refused[i] {
-			if !opsRefusedOverlap(t, func() { c.f(old, old) }) {
-				t.Fatalf("%s: refused once, then ran", c.what)
+			var ranErr error
+			if !opsRefusedOverlap(t, func() error { _, ranErr = c.f(old, old); return ranErr }) {
+				t.Fatalf("%s: refused once, then ran (returned err %v)", c.what, ranErr)
 			}
 			m.check(t, "%s, refused", c.what)
 			continue
