@@ -9,6 +9,9 @@ cd "$(dirname "$0")"
 
 GO=${GO:-go}
 step() { printf '\n== %s\n' "$*"; }
+# work holds what the steps build for themselves.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 step "build the patched toolchain"
 ./build.sh
@@ -30,6 +33,15 @@ fi
 GOARCH=arm64 "$GO" vet ./...
 # An architecture without critical sections builds the fallback.
 GOARCH=riscv64 "$GO" vet ./percpu/... ./cmd/...
+
+step "percpuvet over the repository"
+# cmd/percpuvet's own checks (README, "Checking code that uses percpu"),
+# as go vet -vettool, for both architectures and the inject build.
+vettool=$work/percpuvet
+"$GO" build -o "$vettool" ./cmd/percpuvet
+"$GO" vet -vettool="$vettool" ./...
+GOARCH=arm64 "$GO" vet -vettool="$vettool" ./...
+"$GO" vet -tags gorseq_inject -vettool="$vettool" ./percpu ./test/...
 
 step "stock toolchain: percpu falls back"
 GORSEQ_EXPECT=fallback "$GO" test -count=1 ./percpu/...
@@ -94,8 +106,8 @@ step "Go's own tests with the patched runtime (go1.26)"
 # tests run the go command in GOROOT, which would otherwise find this
 # module's go.mod above _toolchain/goroot (TestAtomicAlignment). Hard
 # links where the file system allows, so the copy is quick.
-stdroot=$(mktemp -d)
-trap 'rm -rf "$stdroot"' EXIT
+stdroot=$work/std
+mkdir "$stdroot"
 cp -al _toolchain/goroot "$stdroot/goroot" 2>/dev/null || cp -a _toolchain/goroot "$stdroot/goroot"
 (cd "$stdroot" && "$stdroot/goroot/bin/go" test -short runtime os/signal sync syscall os/exec)
 
