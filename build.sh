@@ -2,25 +2,32 @@
 # build.sh: build the patched Go toolchain that gorseq needs.
 #
 # gorseq patches the Go runtime so that every M registers Linux rseq (see
-# design-notes.md section 3). The patch lives in this repo as
+# design-notes.md section 3). The patch lives in this repo as git
+# format-patch files against GOROOT (a/src/..., applied with patch -p1):
 #
-#   overlay/runtime/**   new files, added under GOROOT/src/runtime/ with the
-#                        same subdirectories (overlay/go.mod is skipped: it only
-#                        fences the directory off from the main module)
-#   patches/*.diff       unified diffs against GOROOT (a/src/..., patch -p1)
-#   patches/goX.Y/*.diff per-Go-minor-version diffs: a file with the same name
-#                        as one in patches/ replaces it, other files are added
+#   patches/series/*.patch  the upstream CL series, in order: the runtime
+#                           change itself, its tests, and what builds on it
+#                           (the one copy of the runtime code; test.sh also
+#                           applies it with git am to a go1.27.3 tree)
+#   patches/gorseq/*.patch  gorseq's own patches on top, not for upstream
+#                           (runtime.gorseqABI, the linkname export that
+#                           github.com/gorseq/gorseq/percpu reads)
+#   patches/goX.Y/NAME      replaces patches/series/NAME or
+#                           patches/gorseq/NAME for Go goX.Y, where a hunk's
+#                           context differs between versions
 #
 # From that and the Go toolchain found via $GO (default: `go` on PATH), this
 # script makes, under $GORSEQ_TOOLCHAIN_DIR (default _toolchain, relative to
 # the repo root):
 #
-#   goroot/        a full copy of GOROOT with the overlay added, the diffs
-#                  applied and GOTOOLCHAIN=local in go.env: put goroot/bin on
-#                  PATH and `go build` uses the patched runtime.
+#   goroot/        a full copy of GOROOT with the patches applied, cmd/go
+#                  rebuilt (it embeds internal/godebugs' table, which the
+#                  series extends) and GOTOOLCHAIN=local in go.env: put
+#                  goroot/bin on PATH and `go build` uses the patched runtime.
 #   overlay.json   for `go build -overlay=...` with the stock toolchain: maps
-#                  the added files to the repo's files and each patched
-#                  upstream file to a patched copy under overlay/. Not made
+#                  each file the patches add or change to a patched copy
+#                  under overlay/ (the stock go command still rejects
+#                  //go:debug rseq=0: use GODEBUG there). Not made
 #                  when GOROOT is in the module cache (a toolchain fetched by
 #                  GOTOOLCHAIN), whose files an overlay cannot replace.
 #   overlay/       the patched copies that overlay.json points at.
@@ -222,36 +229,22 @@ if [[ -n $GOMODCACHE ]]; then
 fi
 
 # ---------------------------------------------------------------------------
-# Inputs: overlay files and the effective set of diffs for this version.
+# Inputs: the patches for this version, in order: patches/series/*.patch,
+# then patches/gorseq/*.patch, each in name order (C locale), where
+# patches/$GOMINOR/NAME replaces the file of the same name.
 
-# Overlay files, relative to overlay/runtime, sorted. Dot files (editor swap
-# files and the like) are skipped.
-overlay_files=()
-if [[ -d overlay/runtime ]]; then
-	while IFS= read -r -d '' f; do
-		overlay_files+=("${f#overlay/runtime/}")
-	done < <(find overlay/runtime -type f ! -name '.*' -print0 | LC_ALL=C sort -z)
-fi
-[[ ${#overlay_files[@]} -gt 0 ]] || die "no files under overlay/runtime: nothing to add to the runtime"
-
-# Diffs: patches/*.diff, where patches/$GOMINOR/NAME.diff replaces
-# patches/NAME.diff and other patches/$GOMINOR/*.diff are added. Applied in
-# name order (C locale).
-declare -A diff_by_name=()
+diffs=()
 shopt -s nullglob
-for f in patches/*.diff; do
-	[[ -f $f ]] && diff_by_name[$(basename "$f")]=$f
-done
-for f in "patches/$GOMINOR"/*.diff; do
-	[[ -f $f ]] && diff_by_name[$(basename "$f")]=$f
+for dir in series gorseq; do
+	for f in "patches/$dir"/*.patch; do
+		[[ -f $f ]] || continue
+		v="patches/$GOMINOR/$(basename "$f")"
+		[[ -f $v ]] && f=$v
+		diffs+=("$f")
+	done
 done
 shopt -u nullglob
-diffs=()
-if [[ ${#diff_by_name[@]} -gt 0 ]]; then
-	while IFS= read -r -d '' name; do
-		diffs+=("${diff_by_name[$name]}")
-	done < <(printf '%s\0' "${!diff_by_name[@]}" | LC_ALL=C sort -z)
-fi
+[[ ${#diffs[@]} -gt 0 ]] || die "no patches under patches/series: nothing to apply to the runtime"
 
 # ---------------------------------------------------------------------------
 # Stamp: a hash over everything the output depends on. The human-readable
@@ -267,9 +260,6 @@ inputs_list() {
 	local f
 	# sha256sum prints "hash  path": contents and names both count.
 	sha256sum -- build.sh
-	for f in "${overlay_files[@]}"; do
-		sha256sum -- "overlay/runtime/$f"
-	done
 	for f in "${diffs[@]}"; do
 		sha256sum -- "$f"
 	done
@@ -326,20 +316,11 @@ build() {
 	chmod -R u+w "$TMP/goroot"
 	local groot="$TMP/goroot"
 
-	# 2. Add the overlay files, keeping subdirectories.
 	local f
-	for f in "${overlay_files[@]}"; do
-		if [[ -e $groot/src/runtime/$f ]]; then
-			die "overlay/runtime/$f already exists in $GOVERSION's runtime; overlay files must be new (change upstream files with a diff)"
-		fi
-		mkdir -p "$(dirname "$groot/src/runtime/$f")"
-		cp -- "overlay/runtime/$f" "$groot/src/runtime/$f"
-	done
-
-	# 3. Apply the diffs. --fuzz=0: offsets are fine, but a hunk whose
+	# 2. Apply the patches. --fuzz=0: offsets are fine, but a hunk whose
 	#    context changed must not land somewhere approximate in the runtime;
 	#    add a patches/$GOMINOR/ variant instead. Record which GOROOT files
-	#    each diff touched ("patching file X") for overlay.json.
+	#    each patch added or touched ("patching file X") for overlay.json.
 	local d out patched=()
 	for d in "${diffs[@]}"; do
 		if ! out=$(patch -p1 --batch --forward --fuzz=0 --no-backup-if-mismatch \
@@ -358,7 +339,7 @@ build() {
 		done < <(grep '^patching file ' <<<"$out" || true)
 	done
 
-	# 4. Never hand a build to another toolchain: GOTOOLCHAIN=local in go.env
+	# 3. Never hand a build to another toolchain: GOTOOLCHAIN=local in go.env
 	#    (replace the existing line, or append one).
 	local goenvf="$groot/go.env"
 	if [[ -f $goenvf ]] && grep -q '^GOTOOLCHAIN=' "$goenvf"; then
@@ -369,7 +350,7 @@ build() {
 		printf '\n# Added by gorseq build.sh: never switch to an unpatched toolchain.\nGOTOOLCHAIN=local\n' >>"$goenvf"
 	fi
 
-	# 5. Check that the patched runtime compiles: natively with cgo, and for
+	# 4. Check that the patched runtime compiles: natively with cgo, and for
 	#    the other rseq architecture (amd64 <-> arm64) without cgo, so the
 	#    other assembly file is checked too. Run from GOROOT/src (module std)
 	#    so that the repo's go.mod plays no part; GOROOT is unset so the copy
@@ -406,17 +387,24 @@ build() {
 	done
 	rm -rf "$chk"
 
-	# 6. overlay.json for the stock toolchain, with the final (published)
-	#    paths. Keys are GOROOT-relative paths; a file a diff touched maps to
-	#    its patched copy (or "" if the diff deleted it), which wins over an
-	#    overlay file of the same name.
+	#    cmd/go embeds internal/godebugs' table, which the series extends
+	#    (rseq): rebuild it, so that //go:debug rseq=0 and a go.mod godebug
+	#    line are accepted by the patched go.
+	if printf '%s\n' "${patched[@]}" | grep -qx 'src/internal/godebugs/table.go'; then
+		say "rebuilding cmd/go (internal/godebugs changed)"
+		if ! out=$(cd "$groot/src" && env -u GOROOT GOTOOLCHAIN=local "$groot/bin/go" install cmd/go 2>&1); then
+			printf '%s\n' "$out" >&2
+			die "cmd/go does not build with the patched $GOVERSION (see above)"
+		fi
+	fi
+
+	# 5. overlay.json for the stock toolchain, with the final (published)
+	#    paths. Keys are GOROOT-relative paths; a file a patch added or
+	#    touched maps to its patched copy (or "" if the patch deleted it).
 	if [[ $in_modcache == yes ]]; then
 		warn "$GOVERSION's GOROOT $GOROOT_SRC is in the module cache, where -overlay cannot replace files: only the goroot copy works for this Go; skipping overlay.json"
 	else
 		declare -A repl=()
-		for f in "${overlay_files[@]}"; do
-			repl[src/runtime/$f]="$ROOT/overlay/runtime/$f"
-		done
 		for f in "${patched[@]}"; do
 			if [[ -f $groot/$f ]]; then
 				mkdir -p "$(dirname "$TMP/overlay/$f")"
@@ -438,11 +426,11 @@ build() {
 		} >"$TMP/overlay.json"
 	fi
 
-	# 7. Stamp last: its presence marks a complete build.
+	# 6. Stamp last: its presence marks a complete build.
 	printf '%s\n' "$inputs" >"$TMP/inputs"
 	printf '%s\n' "$stamp" >"$TMP/stamp"
 
-	# 8. Publish: move the old output aside, rename the new one in, remove
+	# 7. Publish: move the old output aside, rename the new one in, remove
 	#    the old. mv -T never moves into an existing directory (a concurrent
 	#    run that published first makes ours fail rather than nest).
 	if [[ -e $OUT ]]; then

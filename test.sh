@@ -101,6 +101,13 @@ PGO127=$PWD/_toolchain127/goroot/bin/go
 # library would cost minutes.
 GORSEQ_EXPECT=rseq GORSEQ_GO="$PGO127" "$PGO127" test -count=1 ./percpu/... $("$PGO127" list ./test/... | grep -v -e '/test/stress$' -e '/test/vm$' -e '/test/buildmodes$')
 
+step "the upstream series: git am onto go1.27.3, every commit built and tested"
+# test/series.sh: patches/series applied with git am to a git repository
+# of the go1.27.3 GOROOT, each commit's packages built, vetted and tested,
+# Go's own runtime, sync and os/signal tests at the last one, and the
+# result compared with what build.sh made of the same files (above).
+GO="$GO" ./test/series.sh "$work/series"
+
 step "Go's own tests with the patched runtime (go1.26)"
 # From a copy of the patched GOROOT outside this module: some runtime
 # tests run the go command in GOROOT, which would otherwise find this

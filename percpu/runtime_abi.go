@@ -19,9 +19,9 @@ const (
 	rtModeGlibc = 2
 )
 
-// runtimeABI mirrors runtime.gorseqABI in the gorseq runtime patch
-// (overlay/runtime/rseq_linux.go). Fields are only appended there; a
-// change of meaning bumps the version.
+// runtimeABI mirrors runtime.gorseqABI in gorseq's runtime patch
+// (patches/gorseq/, on top of the series in patches/series/). Fields are
+// only appended there; a change of meaning bumps the version.
 type runtimeABI struct {
 	version       uint32
 	mode          uint32

@@ -15,7 +15,7 @@ import (
 )
 
 // RuntimeABI mirrors runtime.gorseqABI, version 1, of the gorseq runtime
-// patch (overlay/runtime/rseq_linux.go). It is read independently of
+// patch (patches/gorseq/). It is read independently of
 // percpu, so that the tests check the runtime's own word against the
 // kernel's.
 type RuntimeABI struct {
