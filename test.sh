@@ -19,12 +19,9 @@ PGO=$PWD/_toolchain/goroot/bin/go
 OVERLAY=$PWD/_toolchain/overlay.json
 
 step "gofmt and go vet"
-unformatted=$(git ls-files '*.go' | grep -v '^overlay/' | xargs gofmt -l)
-if [ -n "$unformatted" ]; then
-	echo "gofmt would change: $unformatted" >&2
-	exit 1
-fi
-unformatted=$(gofmt -l overlay)
+# Every Go file of the repository, contrib/ included. The runtime code is
+# in patches/ (test/series.sh vets it in its Go tree).
+unformatted=$(git ls-files '*.go' | xargs gofmt -l)
 if [ -n "$unformatted" ]; then
 	echo "gofmt would change: $unformatted" >&2
 	exit 1
