@@ -192,6 +192,58 @@ func TestCounterRseqUnregistered(t *testing.T) {
 	<-done
 }
 
+// rseqToggler switches the rseq registration of half of a run's workers
+// (the odd ones) off and on every rseqToggleEvery adds, for the tests
+// that mix threads with and without rseq on one counter.
+type rseqToggler struct {
+	t          *testing.T
+	registered []bool // each worker's own entry: its thread's state
+	toggles    atomic.Int64
+}
+
+const rseqToggleEvery = 10_000
+
+func newRseqToggler(t *testing.T, workers int) *rseqToggler {
+	return &rseqToggler{t: t, registered: make([]bool, workers)}
+}
+
+// locked is counterSum.locked: the worker's thread starts registered, and
+// is registered again before it exits.
+func (r *rseqToggler) locked(w int) func() bool {
+	r.registered[w] = true
+	return func() bool {
+		if r.registered[w] {
+			return true
+		}
+		// The runtime unregisters the area when the thread exits and
+		// throws if that fails: register it again.
+		if err := percpu.ThreadRseq(false); err != nil {
+			r.t.Errorf("worker %d: registering again before exit: %v; parking its thread", w, err)
+			return false
+		}
+		r.registered[w] = true
+		return true
+	}
+}
+
+// maybeToggle switches worker w's registration before its i-th add, if
+// it is one of the toggling workers and i is due, and checks that the
+// kernel's cpu_id agrees.
+func (r *rseqToggler) maybeToggle(w, i int) {
+	if w%2 == 0 || i%rseqToggleEvery != 0 {
+		return
+	}
+	if err := percpu.ThreadRseq(r.registered[w]); err != nil {
+		r.t.Errorf("worker %d: rseq unregister=%v: %v", w, r.registered[w], err)
+	} else {
+		r.registered[w] = !r.registered[w]
+		r.toggles.Add(1)
+	}
+	if cpu := percpu.ThreadCPUID(); r.registered[w] != (cpu >= 0) {
+		r.t.Errorf("worker %d: registered %v, but cpu_id %d", w, r.registered[w], cpu)
+	}
+}
+
 // TestCounterMixedRseqAndFallback: half of the 6 x NCPU locked threads
 // switch their rseq registration off and on (every 10k adds) while all add
 // to one Counter under a SIGURG storm. The sum is exact, and since a
@@ -201,46 +253,19 @@ func TestCounterMixedRseqAndFallback(t *testing.T) {
 	if !percpu.Status().Mode.Rseq() {
 		t.Skipf("mode %v: no rseq to unregister", percpu.Status().Mode)
 	}
-	const toggleEvery = 10_000
 	workers := counterWorkers()
-	registered := make([]bool, workers) // each worker's own entry
-	var wantRseq, wantFallback, toggles atomic.Int64
+	reg := newRseqToggler(t, workers)
+	var wantRseq, wantFallback atomic.Int64
 	res := runCounterSum(t, counterSum{
 		workers: workers,
 		adds:    counterAdds,
 		minTime: time.Second,
 		signals: true,
-		locked: func(w int) func() bool {
-			registered[w] = true
-			return func() bool {
-				if registered[w] {
-					return true
-				}
-				// The runtime unregisters the area when the thread
-				// exits and throws if that fails: register it again.
-				if err := percpu.ThreadRseq(false); err != nil {
-					t.Errorf("worker %d: registering again before exit: %v; parking its thread", w, err)
-					return false
-				}
-				registered[w] = true
-				return true
-			}
-		},
+		locked:  reg.locked,
 		add: func(c *percpu.Counter, w, i int) int64 {
-			if w%2 == 1 && i%toggleEvery == 0 {
-				if err := percpu.ThreadRseq(registered[w]); err != nil {
-					t.Errorf("worker %d: rseq unregister=%v: %v", w, registered[w], err)
-				} else {
-					registered[w] = !registered[w]
-					toggles.Add(1)
-				}
-				cpu := percpu.ThreadCPUID()
-				if registered[w] != (cpu >= 0) {
-					t.Errorf("worker %d: registered %v, but cpu_id %d", w, registered[w], cpu)
-				}
-			}
+			reg.maybeToggle(w, i)
 			v := counterAddMixed(c, w, i)
-			if registered[w] {
+			if reg.registered[w] {
 				wantRseq.Add(v)
 			} else {
 				wantFallback.Add(v)
@@ -248,7 +273,7 @@ func TestCounterMixedRseqAndFallback(t *testing.T) {
 			return v
 		},
 	})
-	t.Logf("%d registration switches; rseq words %d, fallback words %d", toggles.Load(), res.rseqWords, res.fallbackWords)
+	t.Logf("%d registration switches; rseq words %d, fallback words %d", reg.toggles.Load(), res.rseqWords, res.fallbackWords)
 	if res.rseqWords != wantRseq.Load() || res.fallbackWords != wantFallback.Load() {
 		t.Errorf("rseq words %d, fallback words %d; want %d and %d", res.rseqWords, res.fallbackWords, wantRseq.Load(), wantFallback.Load())
 	}

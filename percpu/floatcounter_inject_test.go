@@ -49,38 +49,17 @@ func TestFloatCounterMixedRseqAndFallback(t *testing.T) {
 	if !percpu.Status().Mode.Rseq() {
 		t.Skipf("mode %v: no rseq to unregister", percpu.Status().Mode)
 	}
-	const toggleEvery = 10_000
 	workers := counterWorkers()
-	registered := make([]bool, workers) // each worker's own entry
-	var wantRseq, wantFallback, toggles atomic.Int64
+	reg := newRseqToggler(t, workers)
+	var wantRseq, wantFallback atomic.Int64
 	res := runCounterSum(t, counterSum{
 		workers: workers,
 		adds:    counterAdds,
 		minTime: time.Second,
 		signals: true,
-		locked: func(w int) func() bool {
-			registered[w] = true
-			return func() bool {
-				if registered[w] {
-					return true
-				}
-				if err := percpu.ThreadRseq(false); err != nil {
-					t.Errorf("worker %d: registering again before exit: %v; parking its thread", w, err)
-					return false
-				}
-				registered[w] = true
-				return true
-			}
-		},
+		locked:  reg.locked,
 		addFloat: func(c *percpu.FloatCounter, w, i int) int64 {
-			if w%2 == 1 && i%toggleEvery == 0 {
-				if err := percpu.ThreadRseq(registered[w]); err != nil {
-					t.Errorf("worker %d: rseq unregister=%v: %v", w, registered[w], err)
-				} else {
-					registered[w] = !registered[w]
-					toggles.Add(1)
-				}
-			}
+			reg.maybeToggle(w, i)
 			var k int64
 			if i%100 == 99 {
 				// The slow path itself: the fallback word, whatever
@@ -91,7 +70,7 @@ func TestFloatCounterMixedRseqAndFallback(t *testing.T) {
 				return k
 			}
 			k = floatAddMixed(c, w, i)
-			if registered[w] {
+			if reg.registered[w] {
 				wantRseq.Add(k)
 			} else {
 				wantFallback.Add(k)
@@ -99,7 +78,7 @@ func TestFloatCounterMixedRseqAndFallback(t *testing.T) {
 			return k
 		},
 	})
-	t.Logf("%d registration switches; rseq words %d, fallback words %d (units of %v)", toggles.Load(), res.rseqWords, res.fallbackWords, floatUnit)
+	t.Logf("%d registration switches; rseq words %d, fallback words %d (units of %v)", reg.toggles.Load(), res.rseqWords, res.fallbackWords, floatUnit)
 	if res.rseqWords != wantRseq.Load() || res.fallbackWords != wantFallback.Load() {
 		t.Errorf("rseq words %d, fallback words %d; want %d and %d", res.rseqWords, res.fallbackWords, wantRseq.Load(), wantFallback.Load())
 	}
