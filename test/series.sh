@@ -62,13 +62,19 @@ export PATH=$tree/bin:$PATH GOTOOLCHAIN=local GOFLAGS=
 unset GOROOT
 gotree() { (cd "$tree/src" && go "$@"); }
 
+# touched lists the packages (import paths) whose Go, assembly or C files
+# changed between two revisions of the tree, testdata left out.
+touched() {
+	git -C "$tree" diff --name-only "$1" "$2" -- 'src/*.go' 'src/*.s' 'src/*.c' |
+		grep -v '/testdata/' | sed -E 's|^src/||; s|/[^/]+$||' | LC_ALL=C sort -u
+}
+
 last=${commits[${#commits[@]}-1]}
 for c in "${commits[@]}"; do
 	git -C "$tree" checkout -q "$c"
 	subject=$(git -C "$tree" log -1 --format=%s "$c")
 	say "commit $(git -C "$tree" rev-parse --short "$c"): $subject"
-	mapfile -t pkgs < <(git -C "$tree" diff --name-only "$c^" "$c" -- 'src/*.go' 'src/*.s' 'src/*.c' |
-		grep -v '/testdata/' | sed -E 's|^src/||; s|/[^/]+$||' | LC_ALL=C sort -u)
+	mapfile -t pkgs < <(touched "$c^" "$c")
 	gotree build std || die "$subject: the standard library does not build"
 	gotree vet "${pkgs[@]}" || die "$subject: go vet ${pkgs[*]}"
 	if printf '%s\n' "${pkgs[@]}" | grep -qx 'internal/godebugs'; then
@@ -89,8 +95,7 @@ for c in "${commits[@]}"; do
 done
 
 say "the last commit: vet for arm64 too, rebuild cmd/go, then go test -short runtime sync os/signal and the packages it touches"
-mapfile -t allpkgs < <(git -C "$tree" diff --name-only base HEAD -- 'src/*.go' 'src/*.s' 'src/*.c' |
-	grep -v '/testdata/' | sed -E 's|^src/||; s|/[^/]+$||' | LC_ALL=C sort -u)
+mapfile -t allpkgs < <(touched base HEAD)
 GOARCH=arm64 gotree vet "${allpkgs[@]}" || die "go vet ${allpkgs[*]} (arm64)"
 gotree install cmd/go || die "cmd/go does not build"
 gotree test -short -count=1 runtime sync os/signal internal/godebugs "${pkgs[@]}" || die "go test -short at the last commit"
