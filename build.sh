@@ -11,7 +11,8 @@
 #                           applies it with git am to a go1.27.3 tree)
 #   patches/gorseq/*.patch  gorseq's own patches on top, not for upstream
 #                           (runtime.gorseqABI, the linkname export that
-#                           github.com/gorseq/gorseq/percpu reads)
+#                           github.com/gorseq/gorseq/percpu reads; the
+#                           compiler intrinsic that inlines Counter.Add)
 #   patches/goX.Y/NAME      replaces patches/series/NAME or
 #                           patches/gorseq/NAME for Go goX.Y, where a hunk's
 #                           context differs between versions
@@ -20,13 +21,16 @@
 # script makes, under $GORSEQ_TOOLCHAIN_DIR (default _toolchain, relative to
 # the repo root):
 #
-#   goroot/        a full copy of GOROOT with the patches applied, cmd/go
-#                  rebuilt (it embeds internal/godebugs' table, which the
-#                  series extends) and GOTOOLCHAIN=local in go.env: put
-#                  goroot/bin on PATH and `go build` uses the patched runtime.
+#   goroot/        a full copy of GOROOT with the patches applied, the tools
+#                  rebuilt (cmd/compile emits Counter.Add's critical section
+#                  inline on linux/amd64, cmd/link lists those sequences,
+#                  cmd/go embeds internal/godebugs' table, which the series
+#                  extends) and GOTOOLCHAIN=local in go.env: put goroot/bin
+#                  on PATH and `go build` uses the patched runtime.
 #   overlay.json   for `go build -overlay=...` with the stock toolchain: maps
-#                  each file the patches add or change to a patched copy
-#                  under overlay/ (the stock go command still rejects
+#                  each file the patches add or change, but the tools'
+#                  sources, to a patched copy under overlay/ (so Counter.Add
+#                  stays the assembly call; the stock go command still rejects
 #                  //go:debug rseq=0: use GODEBUG there). Not made
 #                  when GOROOT is in the module cache (a toolchain fetched by
 #                  GOTOOLCHAIN), whose files an overlay cannot replace.
@@ -350,7 +354,32 @@ build() {
 		printf '\n# Added by gorseq build.sh: never switch to an unpatched toolchain.\nGOTOOLCHAIN=local\n' >>"$goenvf"
 	fi
 
-	# 4. Check that the patched runtime compiles: natively with cgo, and for
+	# 4. gorseq's toolchain patch changes the tools (cmd/compile inlines
+	#    percpu's Counter.Add, cmd/link lists the inline sequences, and
+	#    internal/buildcfg's new default experiment, rseqinline, is compiled
+	#    into every tool): rebuild them before anything is built with them.
+	#    The tools' -V=full line then says gorseq=<the stamp below>, so no
+	#    build cached by the release's tools, or by another build.sh's, is
+	#    reused (the go command takes a release's whole line as the tool's
+	#    identity). cmd/go also embeds
+	#    internal/godebugs' table, which the series extends (rseq): so
+	#    //go:debug rseq=0 and a go.mod godebug line are accepted.
+	local tools=()
+	if printf '%s\n' "${patched[@]}" | grep -qE '^src/(cmd/|internal/buildcfg/|internal/goexperiment/)'; then
+		tools=(cmd/compile cmd/link cmd/asm cmd/cgo cmd/go)
+	elif printf '%s\n' "${patched[@]}" | grep -qx 'src/internal/godebugs/table.go'; then
+		tools=(cmd/go)
+	fi
+	if ((${#tools[@]})); then
+		say "rebuilding ${tools[*]}"
+		if ! out=$(cd "$groot/src" && env -u GOROOT GOTOOLCHAIN=local GOFLAGS= "$groot/bin/go" install \
+			-ldflags="-X=cmd/internal/objabi.gorseqTools=${stamp:0:16}" "${tools[@]}" 2>&1); then
+			printf '%s\n' "$out" >&2
+			die "${tools[*]} do not build with the patched $GOVERSION (see above)"
+		fi
+	fi
+
+	# 5. Check that the patched runtime compiles: natively with cgo, and for
 	#    the other rseq architecture (amd64 <-> arm64) without cgo, so the
 	#    other assembly file is checked too. Run from GOROOT/src (module std)
 	#    so that the repo's go.mod plays no part; GOROOT is unset so the copy
@@ -387,25 +416,18 @@ build() {
 	done
 	rm -rf "$chk"
 
-	#    cmd/go embeds internal/godebugs' table, which the series extends
-	#    (rseq): rebuild it, so that //go:debug rseq=0 and a go.mod godebug
-	#    line are accepted by the patched go.
-	if printf '%s\n' "${patched[@]}" | grep -qx 'src/internal/godebugs/table.go'; then
-		say "rebuilding cmd/go (internal/godebugs changed)"
-		if ! out=$(cd "$groot/src" && env -u GOROOT GOTOOLCHAIN=local "$groot/bin/go" install cmd/go 2>&1); then
-			printf '%s\n' "$out" >&2
-			die "cmd/go does not build with the patched $GOVERSION (see above)"
-		fi
-	fi
-
-	# 5. overlay.json for the stock toolchain, with the final (published)
+	# 6. overlay.json for the stock toolchain, with the final (published)
 	#    paths. Keys are GOROOT-relative paths; a file a patch added or
 	#    touched maps to its patched copy (or "" if the patch deleted it).
+	#    The tools' sources are left out: an overlay changes what is
+	#    compiled, not the stock tools, so with it Counter.Add stays the
+	#    assembly call.
 	if [[ $in_modcache == yes ]]; then
 		warn "$GOVERSION's GOROOT $GOROOT_SRC is in the module cache, where -overlay cannot replace files: only the goroot copy works for this Go; skipping overlay.json"
 	else
 		declare -A repl=()
 		for f in "${patched[@]}"; do
+			case $f in src/cmd/* | src/internal/buildcfg/* | src/internal/goexperiment/*) continue ;; esac
 			if [[ -f $groot/$f ]]; then
 				mkdir -p "$(dirname "$TMP/overlay/$f")"
 				cp -- "$groot/$f" "$TMP/overlay/$f"
@@ -426,11 +448,11 @@ build() {
 		} >"$TMP/overlay.json"
 	fi
 
-	# 6. Stamp last: its presence marks a complete build.
+	# 7. Stamp last: its presence marks a complete build.
 	printf '%s\n' "$inputs" >"$TMP/inputs"
 	printf '%s\n' "$stamp" >"$TMP/stamp"
 
-	# 7. Publish: move the old output aside, rename the new one in, remove
+	# 8. Publish: move the old output aside, rename the new one in, remove
 	#    the old. mv -T never moves into an existing directory (a concurrent
 	#    run that published first makes ours fail rather than nest).
 	if [[ -e $OUT ]]; then

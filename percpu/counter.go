@@ -31,7 +31,12 @@ import (
 // restartable commit) and orders nothing for other CPUs; Load's atomic
 // loads see, for each shard, its latest commit or an earlier one. A
 // Counter counts; it does not publish other data (see RWMutex, which adds
-// with a release where it must).
+// with a release where it must). Where gorseq's toolchain emits Add's
+// section inline at the call site (counter_add_inline.go), the commit is
+// the same plain store with no barrier on either architecture (ADDQ to
+// the word on amd64; LDR, ADD, STR on arm64), and the machine-code tests
+// (cs_inline_machinecode*_test.go) check that it is the section's only
+// store.
 //
 // Counter implements expvar.Var.
 type Counter struct {
@@ -53,16 +58,6 @@ type noCopy struct{}
 
 func (*noCopy) Lock()   {}
 func (*noCopy) Unlock() {}
-
-// Add adds v to the counter.
-//
-// It is one call of counterAdd (assembly): with rseq on the thread, the
-// critical section; on a thread without rseq in a process with rseq, an
-// atomic add on a fallback word picked from the stack pointer, with no
-// hop back to Go. Without rseq in the process, the assembly's first test
-// of the area sends it to counterAddSlow and an atomic add on the current
-// P's fallback word (see counterAddFallback).
-func (c *Counter) Add(v int64) { counterAdd(c, v) }
 
 // counterPerP is 1 when the process has no rseq: the assembly's fallback
 // then takes the slow path's per-P atomic add instead of its own striped

@@ -111,7 +111,9 @@ func TestCounterInjectedDelay(t *testing.T) {
 
 // TestCounterAddInjectedDelay does the same to Counter.Add's own fast path,
 // the critical section counterAdd (TestCounterInjectedDelay widens csAdd,
-// the section of its slow path). 6 x NCPU locked threads x 100k adds on a
+// the section of its slow path), called directly: where the compiler
+// inlines Add's section, which has no injection points, the assembly is
+// what Add falls back to. 6 x NCPU locked threads x 100k adds on a
 // real Counter, with a concurrent reader: the sum is exact, Load never
 // goes back, sections were aborted, and under rseq every add but the
 // first ones (before the Counter's Block exists) took counterAdd.
@@ -122,9 +124,13 @@ func TestCounterAddInjectedDelay(t *testing.T) {
 			workers := counterWorkers()
 			slows0 := percpu.CounterAddSlows()
 			res := runCounterSum(t, counterSum{
-				workers:   workers,
-				adds:      counterAdds,
-				add:       counterAddPositive,
+				workers: workers,
+				adds:    counterAdds,
+				add: func(c *percpu.Counter, w, i int) int64 {
+					v := int64(w%7 + 1)
+					percpu.CounterAddSection(c, v)
+					return v
+				},
 				signals:   tc.signals,
 				monotonic: true,
 			})

@@ -40,10 +40,17 @@ var shardCount32 uint32
 // costs nothing on the fast path.
 var abortCount uint64
 
+// inlineAbortCount counts the aborts of the sequences that the compiler
+// emits inline (counter_add_inline.go): their abort handlers increment
+// it atomically, by this name. Zero in builds without them.
+var inlineAbortCount uint64
+
 // AbortCount returns how many restartable operations the kernel has
 // aborted (and percpu retried) since the process started: a diagnostic,
 // and the proof in tests that preemption really hit critical sections.
-func AbortCount() uint64 { return atomic.LoadUint64(&abortCount) }
+func AbortCount() uint64 {
+	return atomic.LoadUint64(&abortCount) + atomic.LoadUint64(&inlineAbortCount)
+}
 
 // rseqCS is struct rseq_cs (include/uapi/linux/rseq.h): 32 bytes, aligned
 // to 32.

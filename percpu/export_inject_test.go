@@ -21,6 +21,12 @@ import (
 // injection points are csAdd's.
 func CounterAddSlow(c *Counter, v int64) { counterAddSlow(c, v) }
 
+// CounterAddSection is the assembly section counterAdd, which Counter.Add
+// calls, or, in builds where the compiler inlines Add's section
+// (counter_add_inline.go), calls when the inline sequence cannot run: the
+// delay tests widen it.
+func CounterAddSection(c *Counter, v int64) { counterAdd(c, v) }
+
 // CounterAddSlows returns how many Counter.Add calls so far took the slow
 // path (counterAddSlow) instead of their critical section, counterAdd.
 func CounterAddSlows() uint64 { return atomic.LoadUint64(&counterAddSlows) }

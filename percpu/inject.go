@@ -83,3 +83,9 @@ func ThreadRseq(unregister bool) error { return threadRseq(unregister) }
 // (counterAddSlowCounted, inject_amd64.s), so that tests can tell how many
 // adds did not take the critical section. Atomic.
 var counterAddSlows uint64
+
+// InlineAbortCount returns how many of AbortCount's aborts were of the
+// Counter.Add sequences that gorseq's compiler emits inline (no injection
+// points: only preemption, migration and signals abort them); 0 in builds
+// where Add calls its assembly.
+func InlineAbortCount() uint64 { return atomic.LoadUint64(&inlineAbortCount) }

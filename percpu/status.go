@@ -66,21 +66,27 @@ type Info struct {
 	// Fallback names how CPU is read without rseq: "rdpid", "rdtscp" or
 	// "getcpu".
 	Fallback string
+	// InlineSequences counts the restartable sequences that gorseq's
+	// compiler emitted inline in this binary (Counter.Add's, one per call
+	// site, with GOEXPERIMENT=rseqinline on linux/amd64, the patched
+	// toolchain's default); 0 where Add calls its assembly.
+	InlineSequences int
 }
 
 // Status returns what the process has: the rseq mode, or why it falls
 // back, and which kernel features are available.
 func Status() Info {
 	return Info{
-		Mode:          mode,
-		Reason:        fallbackReason,
-		ABIVersion:    int(rt.version),
-		FeatureSize:   int(featureSize),
-		Length:        int(regLength),
-		NodeAvailable: hasNode,
-		CIDAvailable:  hasCID,
-		ThreadsFailed: int(atomic.LoadUint32(&rt.threadsFailed)),
-		Fallback:      fallbackName,
+		Mode:            mode,
+		Reason:          fallbackReason,
+		ABIVersion:      int(rt.version),
+		FeatureSize:     int(featureSize),
+		Length:          int(regLength),
+		NodeAvailable:   hasNode,
+		CIDAvailable:    hasCID,
+		ThreadsFailed:   int(atomic.LoadUint32(&rt.threadsFailed)),
+		Fallback:        fallbackName,
+		InlineSequences: inlineSequences(),
 	}
 }
 
@@ -100,6 +106,9 @@ func (i Info) String() string {
 		fmt.Fprintf(&b, "failed:       %d threads could not register (they use the fallback)\n", i.ThreadsFailed)
 	}
 	fmt.Fprintf(&b, "fallback:     %s\n", i.Fallback)
+	if i.InlineSequences != 0 {
+		fmt.Fprintf(&b, "inline:       %d Counter.Add sequences emitted by the compiler\n", i.InlineSequences)
+	}
 	return b.String()
 }
 

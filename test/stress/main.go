@@ -322,7 +322,7 @@ func (e *env) run() int {
 	stopSignals := e.startSignalHandler()
 	defer stopSignals()
 
-	abortsBefore := percpu.AbortCount()
+	abortsBefore, inlineBefore := percpu.AbortCount(), percpu.InlineAbortCount()
 	startT := time.Now()
 	stressors := e.startStressors()
 
@@ -383,6 +383,7 @@ func (e *env) run() int {
 	stressors.stop()
 	elapsed := time.Since(startT)
 	aborts := percpu.AbortCount() - abortsBefore
+	inlineAborts := percpu.InlineAbortCount() - inlineBefore
 	runtime.GOMAXPROCS(oldProcs)
 
 	if err := e.sc.check(e); err != nil {
@@ -422,6 +423,9 @@ func (e *env) run() int {
 		out.kv(kv[0], kv[1])
 	}
 	out.kv("aborts", aborts)
+	// Of them, in Counter.Add's sequences inlined by gorseq's compiler.
+	out.kv("inline_sequences", percpu.Status().InlineSequences)
+	out.kv("inline_aborts", inlineAborts)
 	out.kv("elapsed_ms", elapsed.Milliseconds())
 	if cfg.verbose {
 		for _, w := range e.workers {

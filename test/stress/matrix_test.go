@@ -274,10 +274,36 @@ func TestMatrix(t *testing.T) {
 	elapsed := time.Since(start)
 	summary := summarize(cs, s, results, elapsed)
 	t.Log("\n" + summary)
+	checkInlineAborts(t, results)
 	if s.summary != "" {
 		if err := os.WriteFile(s.summary, []byte(summary), 0o644); err != nil {
 			t.Errorf("writing the summary: %v", err)
 		}
+	}
+}
+
+// checkInlineAborts: where the compiler inlined Counter.Add's sequences
+// (gorseq's toolchain on amd64), the increment scenario's runs, which add
+// to a Counter on every step, must have aborted some of them: the
+// stressors reach the inline code, not only the assembly sections that
+// the injected delays widen.
+func checkInlineAborts(t *testing.T, results []*childRun) {
+	t.Helper()
+	runs, aborts := 0, 0
+	for _, r := range results {
+		if r == nil || r.failed || r.unsupported || !strings.HasPrefix(r.name, "increment/") || r.num("inline_sequences") == 0 {
+			continue
+		}
+		runs++
+		aborts += r.num("inline_aborts")
+	}
+	if runs == 0 {
+		t.Logf("no increment run with inline Counter.Add sequences (a build where Add calls its assembly)")
+		return
+	}
+	t.Logf("inline Counter.Add sequences: %d aborts over %d increment runs", aborts, runs)
+	if aborts == 0 {
+		t.Errorf("no inline Counter.Add sequence was aborted in %d increment runs", runs)
 	}
 }
 

@@ -1,0 +1,15 @@
+// Copyright 2026 The gorseq Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+//go:build goexperiment.rseqinline
+
+#include "textflag.h"
+
+// func counterAddInline(c *Counter, v int64, gm, ma uintptr, shards uint32, shift uintptr) bool
+//
+// What runs when the compiler does not emit the intrinsic: it adds
+// nothing and reports so, and Add makes its usual call.
+TEXT ·counterAddInline(SB), NOSPLIT|NOFRAME, $0-49
+	MOVB	$0, ret+48(FP)
+	RET
