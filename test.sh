@@ -120,6 +120,18 @@ step "the upstream series: git am onto go1.27.3, every commit built and tested"
 # result compared with what build.sh made of the same files (above).
 GO="$GO" ./test/series.sh "$work/series"
 
+step "Go's own tests with gorseq's whole patch (go1.27.3: runtime, compiler, linker)"
+# The series' runtime was tested above; this is the toolchain users get
+# from build.sh, with patches/gorseq on top: the compiler that emits
+# Counter.Add inline (its intrinsic table test, the SSA package, the
+# assemblers that fill in the descriptors) and the runtime built by it.
+# From a copy outside this module, as below.
+std127=$work/std127
+mkdir "$std127"
+cp -al _toolchain127/goroot "$std127/goroot" 2>/dev/null || cp -a _toolchain127/goroot "$std127/goroot"
+(cd "$std127" && "$std127/goroot/bin/go" test -short runtime sync cmd/compile/internal/ssa \
+	cmd/compile/internal/ssagen cmd/internal/obj/x86 cmd/internal/obj/arm64 internal/buildcfg)
+
 step "Go's own tests with the patched runtime (go1.26)"
 # From a copy of the patched GOROOT outside this module: some runtime
 # tests run the go command in GOROOT, which would otherwise find this

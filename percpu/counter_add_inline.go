@@ -20,9 +20,10 @@ import (
 // its own descriptor and abort handler (cmd/compile/internal/amd64's
 // rseq.go in patches/gorseq). When the section cannot run (c not yet in
 // use, a thread without rseq, a CPU beyond the shards) Add makes the call
-// it makes in other builds, counterAdd, whose assembly handles every case.
+// it makes in other builds, counterAdd, whose assembly handles every case;
+// in a process without rseq it makes the call at once.
 func (c *Counter) Add(v int64) {
-	if !counterAddInline(c, v, inline.gm, inline.ma, inline.shards, regionStrideShift) {
+	if inline.shards == 0 || !counterAddInline(c, v, &inline, regionStrideShift) {
 		counterAdd(c, v)
 	}
 }
@@ -30,20 +31,28 @@ func (c *Counter) Add(v int64) {
 // counterAddInline is the compiler's intrinsic (ssagen's rseq.go): it adds
 // v to c's rseq word in the current CPU's shard with a restartable
 // sequence emitted inline, and reports whether it did. The thread's area
-// is at offset ma in the m at offset gm in g; shards bounds cpu_id; shift
-// (a constant) is log2 of the shard stride. The assembly body
-// (counter_add_inline_amd64.s) runs only where the compiler does not
+// is at offset abi.ma in the m at offset abi.gm in g; abi.shards bounds
+// cpu_id; shift (a constant) is log2 of the shard stride. The assembly
+// body (counter_add_inline_*.s) runs only where the compiler does not
 // intrinsify (-d=ssa/intrinsics/off) and returns false.
 //
 //go:noescape
-func counterAddInline(c *Counter, v int64, gm, ma uintptr, shards uint32, shift uintptr) bool
+func counterAddInline(c *Counter, v int64, abi *inlineABI, shift uintptr) bool
 
-// inline holds counterAddInline's operands, adjacent in memory: written
-// once by init, before any Add can run.
-var inline struct {
-	gm, ma uintptr
-	shards uint32
+// inlineABI is what counterAddInline reads, in this layout (the
+// intrinsic's contract with the compiler).
+type inlineABI struct {
+	gm, ma uintptr // offsets of m in g and of the area's address in m
+	shards uint32  // 0 when the process has no rseq
 }
+
+// inline holds counterAddInline's operands: written once by init, before
+// any Add can run. shards is 0 when the process has no rseq
+// (GODEBUG=rseq=0, a kernel without it, a seccomp filter): Add then makes
+// its call at once, and costs what it costs in other builds but a load,
+// a test and a branch, instead of running the sequence up to its failed
+// test of the area.
+var inline inlineABI
 
 func init() {
 	if rt.version != abiVersion {
@@ -51,7 +60,10 @@ func init() {
 		// this is a toolchain from another version of build.sh.
 		panic(fmt.Sprintf("percpu: this toolchain inlines percpu's critical sections (GOEXPERIMENT=rseqinline), but its runtime's gorseq ABI is version %d, not %d: rebuild the toolchain with this module's build.sh, or build with GOEXPERIMENT=norseqinline", rt.version, abiVersion))
 	}
-	inline.gm, inline.ma, inline.shards = rt.gM, rt.mArea, uint32(shardCount)
+	inline.gm, inline.ma = rt.gM, rt.mArea
+	if rt.mode == rtModeOwn || rt.mode == rtModeGlibc {
+		inline.shards = uint32(shardCount)
+	}
 }
 
 // inlineCS lists the addresses of the descriptors of every inline

@@ -6,10 +6,10 @@
 
 #include "textflag.h"
 
-// func counterAddInline(c *Counter, v int64, gm, ma uintptr, shards uint32, shift uintptr) bool
+// func counterAddInline(c *Counter, v int64, abi *inlineABI, shift uintptr) bool
 //
 // What runs when the compiler does not emit the intrinsic: it adds
 // nothing and reports so, and Add makes its usual call.
-TEXT ·counterAddInline(SB), NOSPLIT|NOFRAME, $0-49
-	MOVB	$0, ret+48(FP)
+TEXT ·counterAddInline(SB), NOSPLIT|NOFRAME, $0-33
+	MOVB	$0, ret+32(FP)
 	RET

@@ -243,9 +243,13 @@ func a64CheckInlineSequence(t *testing.T, b *inlineBinary, d uint64) (string, ui
 	if !ok || retry >= arm.addr-8 || retry < fn.Value {
 		t.Fatalf("%s: the abort handler ends in %v, not a branch back before the arming:\n%s", where, back, listing(ai, k+1))
 	}
+	// retry: the offset of m (from abi), then g.m from g (X28).
 	ri := idx(retry)
-	if in := insts[ri]; in.op() != "LDR" || !strings.Contains(in.in.String(), "[X28,") {
-		t.Errorf("%s: retry starts with %v, want the load of g.m from g (X28)", where, in)
+	if ri+1 >= si {
+		t.Fatalf("%s: retry is at the arming", where)
+	}
+	if in := insts[ri+1]; in.op() != "LDR" || !strings.Contains(in.in.String(), "[X28,") {
+		t.Errorf("%s: retry's second instruction is %v, want the load of g.m from g (X28)", where, in)
 	}
 	for k := ri; k < si-1; k++ {
 		if in := insts[k]; in.forbidden() || in.stores() {

@@ -179,9 +179,13 @@ func checkInlineSequence(t *testing.T, b *inlineBinary, d uint64, decoded map[st
 	if !ok || retry >= lea.off {
 		t.Fatalf("%s: the abort handler ends in %v, not a jump back before the arming", where, back)
 	}
+	// retry: the offset of m (from abi), then g.m from g (R14).
 	ri := c.instAt(t, "retry", retry)
-	if in := c.insts[ri]; in.Op != x86asm.MOV || in.Args[1].(x86asm.Mem).Base != x86asm.R14 {
-		t.Errorf("%s: retry starts with %v, want the load of g.m from g (R14)", where, in)
+	if ri+1 >= si {
+		t.Fatalf("%s: retry is at the arming", where)
+	}
+	if in := c.insts[ri+1]; in.Op != x86asm.MOV || in.Args[1].(x86asm.Mem).Base != x86asm.R14 {
+		t.Errorf("%s: retry's second instruction is %v, want the load of g.m from g (R14)", where, in)
 	}
 	for k := ri; k < si-1; k++ {
 		if in := c.insts[k]; forbiddenInCS(in.Op) {

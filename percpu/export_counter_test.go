@@ -87,7 +87,3 @@ func counterClass() int {
 	}
 	return class
 }
-
-// InlineAbortCount returns how many aborts the compiler's inline Add
-// sequences counted (counter_add_inline.go); part of AbortCount.
-func InlineAbortCount() uint64 { return atomic.LoadUint64(&inlineAbortCount) }

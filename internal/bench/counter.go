@@ -34,13 +34,13 @@ const CounterBaseline = "atomic.AddInt64"
 // (procPin), xsync's Counter, and a plain increment (the floor: no
 // sharing, no atomics).
 func CounterCases() []Case {
-	return append([]Case{
+	return []Case{
 		{"percpu.Counter", percpuSerial, percpuParallel},
 		{CounterBaseline, atomicSerial, atomicParallel},
 		{"per-P (procPin)", perPSerial, perPParallel},
 		{"xsync.Counter", xsyncSerial, xsyncParallel},
 		{"plain increment", plainSerial, plainParallel},
-	}, counterCallCases()...)
+	}
 }
 
 var sink int64

@@ -17,3 +17,7 @@ var errNoInject = errors.New("needs a binary built with -tags gorseq_inject (per
 func setInjectDelay(p, loops int) error { return errNoInject }
 
 func threadRseq(unregister bool) error { return errNoInject }
+
+// inlineAbortCount is 0: the count of the inline sequences' aborts is
+// part of the test-only API.
+func inlineAbortCount() uint64 { return 0 }

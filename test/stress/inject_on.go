@@ -32,3 +32,7 @@ func setInjectDelay(p, loops int) error {
 // threadRseq unregisters (true) or registers again the calling locked
 // thread's rseq area.
 func threadRseq(unregister bool) error { return percpu.ThreadRseq(unregister) }
+
+// inlineAbortCount returns how many of percpu.AbortCount's aborts were in
+// the Counter.Add sequences that gorseq's compiler emits inline.
+func inlineAbortCount() uint64 { return percpu.InlineAbortCount() }

@@ -322,7 +322,7 @@ func (e *env) run() int {
 	stopSignals := e.startSignalHandler()
 	defer stopSignals()
 
-	abortsBefore, inlineBefore := percpu.AbortCount(), percpu.InlineAbortCount()
+	abortsBefore, inlineBefore := percpu.AbortCount(), inlineAbortCount()
 	startT := time.Now()
 	stressors := e.startStressors()
 
@@ -383,7 +383,7 @@ func (e *env) run() int {
 	stressors.stop()
 	elapsed := time.Since(startT)
 	aborts := percpu.AbortCount() - abortsBefore
-	inlineAborts := percpu.InlineAbortCount() - inlineBefore
+	inlineAborts := inlineAbortCount() - inlineBefore
 	runtime.GOMAXPROCS(oldProcs)
 
 	if err := e.sc.check(e); err != nil {
