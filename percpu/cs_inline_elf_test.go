@@ -232,25 +232,6 @@ func inlineAsmFunc(name string) bool {
 	return pkg == "runtime" && strings.HasPrefix(fn, "rseq") || pkg == "internal/percpu"
 }
 
-// inlineModuleRoot returns the module's root directory.
-func inlineModuleRoot(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for root := wd; ; {
-		if b, err := os.ReadFile(filepath.Join(root, "go.mod")); err == nil && regexp.MustCompile(`(?m)^module github.com/gorseq/gorseq\s*$`).Match(b) {
-			return root
-		}
-		up := filepath.Dir(root)
-		if up == root {
-			t.Fatalf("no go.mod of module github.com/gorseq/gorseq above %s", wd)
-		}
-		root = up
-	}
-}
-
 // buildInlineMain builds inlineMain for linux/goarch with the running
 // toolchain's go command and extra build flags, and returns the binary and what the
 // command printed (the compiler's listing, with -gcflags=-S).
@@ -266,7 +247,7 @@ func buildInlineMain(t *testing.T, goarch, dir, name string, flags ...string) (s
 	}
 	out := filepath.Join(dir, name)
 	cmd := exec.Command(gocmd, append(append([]string{"build", "-buildvcs=false", "-o", out}, flags...), src)...)
-	cmd.Dir = inlineModuleRoot(t)
+	cmd.Dir = moduleRoot(t)
 	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOWORK=off", "GOFLAGS=", "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOROOT=")
 	listing, err := cmd.CombinedOutput()
 	if err != nil {

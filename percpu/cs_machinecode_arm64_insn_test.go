@@ -75,22 +75,8 @@ func a64Build(t *testing.T) [2]*a64Binary {
 	if _, err := os.Stat(gocmd); err != nil {
 		t.Skipf("no go command to build the arm64 code with: %v", err)
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Logf("building for linux/arm64 with %s", gocmd)
-	root := wd
-	for {
-		if b, err := os.ReadFile(filepath.Join(root, "go.mod")); err == nil && regexp.MustCompile(`(?m)^module github.com/gorseq/gorseq\s*$`).Match(b) {
-			break
-		}
-		up := filepath.Dir(root)
-		if up == root {
-			t.Fatalf("no go.mod of module github.com/gorseq/gorseq above %s", wd)
-		}
-		root = up
-	}
+	root := moduleRoot(t)
 	dir := t.TempDir()
 	mainFile := filepath.Join(dir, "main.go")
 	if err := os.WriteFile(mainFile, []byte(a64Main), 0o666); err != nil {
@@ -139,6 +125,26 @@ func a64Build(t *testing.T) [2]*a64Binary {
 		t.Cleanup(func() { b.f.Close() })
 	}
 	return bins
+}
+
+// moduleRoot returns the root directory of module github.com/gorseq/gorseq,
+// where the tests run the go command.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for root := wd; ; {
+		if b, err := os.ReadFile(filepath.Join(root, "go.mod")); err == nil && regexp.MustCompile(`(?m)^module github.com/gorseq/gorseq\s*$`).Match(b) {
+			return root
+		}
+		up := filepath.Dir(root)
+		if up == root {
+			t.Fatalf("no go.mod of module github.com/gorseq/gorseq above %s", wd)
+		}
+		root = up
+	}
 }
 
 func a64Open(path, variant string, inject bool) (*a64Binary, error) {

@@ -26,6 +26,10 @@
 //	            checksum of every popped record is checked).
 //	increment   Add on a ByCPU and a ByCID Block, and a percpu.Counter:
 //	            every sum is exact.
+//	counter     bursts of percpu.Counter.Add alone, the sequence gorseq's
+//	            compiler emits inline (no injection points: preemption and
+//	            signals abort it, counted as inline_aborts): the sum is
+//	            exact.
 //	membarrier  workers AddIndirect through a base word; a manager swaps
 //	            the active Block and fences with
 //	            membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ), on all
