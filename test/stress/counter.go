@@ -25,9 +25,9 @@ const counterBurst = 64
 // sequence the compiler emits inline at the call site, which has no
 // injection points: only preemption, migration and signals abort it (the
 // run reports them as inline_aborts); elsewhere it is the assembly
-// section, with its injection points. A thread without rseq adds to a
-// fallback word inside the Counter, so no step falls back. Invariant: the
-// Counter holds what the workers added.
+// section, with its injection points. A thread without rseq (-M) adds to
+// a fallback word inside the Counter (its steps count as fallback steps).
+// Invariant: the Counter holds what the workers added.
 type counter struct {
 	noBackground
 	c     percpu.Counter
@@ -44,6 +44,10 @@ func (s *counter) step(w *worker) {
 		s.c.Add(v)
 	}
 	s.added.Add(counterBurst * v)
+	if w.disabled {
+		// The adds went to the Counter's fallback words.
+		w.fallbacks++
+	}
 	w.outside()
 }
 
