@@ -2,7 +2,7 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-//go:build goexperiment.rseqinline && (amd64 || arm64)
+//go:build linux && goexperiment.rseqinline && (amd64 || arm64)
 
 package percpu
 
@@ -61,7 +61,9 @@ func init() {
 		panic(fmt.Sprintf("percpu: this toolchain inlines percpu's critical sections (GOEXPERIMENT=rseqinline), but its runtime's gorseq ABI is version %d, not %d: rebuild the toolchain with this module's build.sh, or build with GOEXPERIMENT=norseqinline", rt.version, abiVersion))
 	}
 	inline.gm, inline.ma = rt.gM, rt.mArea
-	if rt.mode == rtModeOwn || rt.mode == rtModeGlibc {
+	// As initRuntimeABI decides (status.go's init runs after this one):
+	// without both offsets the sequence would read g+0 as an m.
+	if (rt.mode == rtModeOwn || rt.mode == rtModeGlibc) && rt.gM != 0 && rt.mArea != 0 {
 		inline.shards = uint32(shardCount)
 	}
 }
