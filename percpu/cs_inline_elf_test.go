@@ -12,6 +12,7 @@ package percpu
 // build, and the reading of an ELF binary's sequences and functions.
 
 import (
+	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"os"
@@ -381,4 +382,70 @@ func checkInlineListing(t *testing.T, listing []byte, arch inlineListing) {
 		t.Errorf("the listing has %d sequences and %d abort handlers; want at least %d, as many handlers", seqs, handlers, want)
 	}
 	t.Logf("%d inline sequences, each an unsafe point from its first load to post and in its out-of-line code", seqs)
+}
+
+// checkInlineList checks every sequence the linker listed in b with check
+// (one architecture's rules: it returns the sequence's function and abort
+// address), then that the list is complete: every signature sig in Go
+// code (not an assembly function, named .abi0, whose sections percpu's
+// own tests check), at a multiple of align in the text, sits right before
+// a listed sequence's abort address. It returns how many sequences each
+// function has.
+func checkInlineList(t *testing.T, b *inlineBinary, sig []byte, align int, check func(d uint64) (string, uint64)) map[string]int {
+	t.Helper()
+	descs := b.table(t)
+	if len(descs) == 0 {
+		t.Fatalf("%s: the linker listed no inline sequence", b.path)
+	}
+	perFunc := map[string]int{}
+	aborts := map[uint64]bool{}
+	for _, d := range descs {
+		fn, abort := check(d)
+		if aborts[abort] {
+			t.Errorf("%s: descriptor %#x: abort %#x listed twice", b.path, d, abort)
+		}
+		aborts[abort] = true
+		perFunc[fn]++
+	}
+	text := b.f.Section(".text")
+	data, err := text.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for off := 0; ; off++ {
+		i := bytes.Index(data[off:], sig)
+		if i < 0 {
+			break
+		}
+		off += i
+		addr := text.Addr + uint64(off)
+		if off%align != 0 {
+			continue
+		}
+		fn, ok := b.funcAt(addr)
+		if !ok || strings.HasSuffix(fn.Name, ".abi0") {
+			continue
+		}
+		found++
+		if !aborts[addr+uint64(len(sig))] {
+			t.Errorf("%s: an rseq signature at %#x in %s belongs to no listed sequence", b.path, addr, fn.Name)
+		}
+	}
+	if found != len(descs) {
+		t.Errorf("%s: %d signatures in Go code, %d sequences listed", b.path, found, len(descs))
+	}
+	t.Logf("%s: %d inline sequences in %d functions, each checked", filepath.Base(b.path), len(descs), len(perFunc))
+	return perFunc
+}
+
+// checkInlineWant compares the sequences per function of a build of
+// inlineMain with inlineWant.
+func checkInlineWant(t *testing.T, got map[string]int) {
+	t.Helper()
+	for fn, want := range inlineWant {
+		if got[fn] != want {
+			t.Errorf("%s: %d inline sequences, want %d (all: %v)", fn, got[fn], want, got)
+		}
+	}
 }

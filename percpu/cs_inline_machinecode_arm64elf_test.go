@@ -119,44 +119,9 @@ func TestInlineSequencesArm64(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			bin, _ := buildInlineMain(t, "arm64", t.TempDir(), "inline-arm64-"+mode, "-buildmode="+mode)
 			b := openInlineBinary(t, bin)
-			descs := b.table(t)
-			perFunc := map[string]int{}
-			aborts := map[uint64]bool{}
-			for _, d := range descs {
-				fn, abort := a64CheckInlineSequence(t, b, d)
-				perFunc[fn]++
-				aborts[abort] = true
-			}
-			for fn, want := range inlineWant {
-				if perFunc[fn] != want {
-					t.Errorf("%s: %d inline sequences, want %d (all: %v)", fn, perFunc[fn], want, perFunc)
-				}
-			}
-			// Completeness: every signature word in Go code (not an
-			// assembly function) is a listed sequence's.
-			text := b.f.Section(".text")
-			data, err := text.Data()
-			if err != nil {
-				t.Fatal(err)
-			}
-			found := 0
-			for off := 0; off+4 <= len(data); off += 4 {
-				if binary.LittleEndian.Uint32(data[off:]) != inlineSigArm64 {
-					continue
-				}
-				addr := text.Addr + uint64(off)
-				if fn, ok := b.funcAt(addr); !ok || strings.HasSuffix(fn.Name, ".abi0") {
-					continue
-				}
-				found++
-				if !aborts[addr+4] {
-					t.Errorf("a signature at %#x belongs to no listed sequence", addr)
-				}
-			}
-			if found != len(descs) || len(descs) == 0 {
-				t.Errorf("%d signatures in Go code, %d sequences listed", found, len(descs))
-			}
-			t.Logf("%s: %d inline sequences in %d functions, each checked", filepath.Base(bin), len(descs), len(perFunc))
+			checkInlineWant(t, checkInlineList(t, b, binary.LittleEndian.AppendUint32(nil, inlineSigArm64), 4, func(d uint64) (string, uint64) {
+				return a64CheckInlineSequence(t, b, d)
+			}))
 		})
 	}
 	t.Run("unsafe points", func(t *testing.T) {

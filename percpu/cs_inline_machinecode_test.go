@@ -23,7 +23,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -47,55 +46,15 @@ func (b *inlineBinary) decode(t *testing.T, fn elf.Symbol) *csCode {
 	return c
 }
 
-// checkInlineSequences checks every listed sequence of the binary and
-// that the list holds every one, and returns how many each function has.
+// checkInlineSequences checks every sequence of an amd64 binary and the
+// list's completeness (checkInlineList), and returns how many sequences
+// each function has.
 func checkInlineSequences(t *testing.T, b *inlineBinary) map[string]int {
 	t.Helper()
-	descs := b.table(t)
-	if len(descs) == 0 {
-		t.Fatalf("%s: the linker listed no inline sequence", b.path)
-	}
-	perFunc := map[string]int{}
-	aborts := map[uint64]bool{}
 	decoded := map[string]*csCode{}
-	for _, d := range descs {
-		fn, abort := checkInlineSequence(t, b, d, decoded)
-		if aborts[abort] {
-			t.Errorf("%s: descriptor %#x: abort %#x listed twice", b.path, d, abort)
-		}
-		aborts[abort] = true
-		perFunc[fn]++
-	}
-	// Completeness: a signature in Go code (not an assembly function,
-	// named .abi0, whose sections percpu's own tests check) is an
-	// inline sequence's, and it is listed.
-	text := b.f.Section(".text")
-	data, err := text.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := 0
-	for off := 0; ; off++ {
-		i := bytes.Index(data[off:], inlineSig)
-		if i < 0 {
-			break
-		}
-		off += i
-		addr := text.Addr + uint64(off)
-		fn, ok := b.funcAt(addr)
-		if !ok || strings.HasSuffix(fn.Name, ".abi0") {
-			continue
-		}
-		found++
-		if !aborts[addr+uint64(len(inlineSig))] {
-			t.Errorf("%s: an rseq signature at %#x in %s belongs to no listed sequence", b.path, addr, fn.Name)
-		}
-	}
-	if found != len(descs) {
-		t.Errorf("%s: %d signatures in Go code, %d sequences listed", b.path, found, len(descs))
-	}
-	t.Logf("%s: %d inline sequences in %d functions, each checked", filepath.Base(b.path), len(descs), len(perFunc))
-	return perFunc
+	return checkInlineList(t, b, inlineSig, 1, func(d uint64) (string, uint64) {
+		return checkInlineSequence(t, b, d, decoded)
+	})
 }
 
 // checkInlineSequence checks one descriptor and the code it describes, and
@@ -213,12 +172,7 @@ func TestInlineSequencesMachineCode(t *testing.T) {
 	for _, mode := range []string{"exe", "pie"} {
 		t.Run("program "+mode, func(t *testing.T) {
 			bin, _ := buildInlineMain(t, "amd64", t.TempDir(), "inline-"+mode, "-buildmode="+mode)
-			got := checkInlineSequences(t, openInlineBinary(t, bin))
-			for fn, want := range inlineWant {
-				if got[fn] != want {
-					t.Errorf("%s: %d inline sequences, want %d (all: %v)", fn, got[fn], want, got)
-				}
-			}
+			checkInlineWant(t, checkInlineSequences(t, openInlineBinary(t, bin)))
 			// And the program runs: every add counted.
 			out, err := exec.Command(bin).CombinedOutput()
 			if err != nil {
