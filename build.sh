@@ -23,7 +23,7 @@
 #
 #   goroot/        a full copy of GOROOT with the patches applied, the tools
 #                  rebuilt (cmd/compile emits Counter.Add's critical section
-#                  inline on linux/amd64, cmd/link lists those sequences,
+#                  inline on linux/amd64 and arm64, cmd/link lists them,
 #                  cmd/go embeds internal/godebugs' table, which the series
 #                  extends) and GOTOOLCHAIN=local in go.env: put goroot/bin
 #                  on PATH and `go build` uses the patched runtime.

@@ -16,9 +16,10 @@ import (
 // With gorseq's toolchain (GOEXPERIMENT=rseqinline, on by default there)
 // Add inlines, and the compiler emits Add's critical section at each call
 // site: the load of the thread's rseq area from g.m, the arming store, the
-// read of cpu_id and one ADDQ to the CPU's rseq word as the commit, with
-// its own descriptor and abort handler (cmd/compile/internal/amd64's
-// rseq.go in patches/gorseq). When the section cannot run (c not yet in
+// read of cpu_id and one store to the CPU's rseq word as the commit (ADDQ
+// on amd64; LDR, ADD, STR on arm64), with its own descriptor and abort
+// handler (cmd/compile/internal/amd64's and arm64's rseq.go in
+// patches/gorseq). When the section cannot run (c not yet in
 // use, a thread without rseq, a CPU beyond the shards) Add makes the call
 // it makes in other builds, counterAdd, whose assembly handles every case;
 // in a process without rseq it makes the call at once.
