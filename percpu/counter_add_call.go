@@ -19,3 +19,6 @@ func (c *Counter) Add(v int64) { counterAdd(c, v) }
 
 // inlineSequences is Info.InlineSequences: none in this build.
 func inlineSequences() int { return 0 }
+
+// initInline has nothing to fill in this build.
+func initInline(runtimeRseq bool) {}

@@ -55,16 +55,16 @@ type inlineABI struct {
 // test of the area.
 var inline inlineABI
 
-func init() {
+// initInline fills inline, from status.go's init once it has decided
+// whether the process has rseq through the runtime (initRuntimeABI).
+func initInline(runtimeRseq bool) {
 	if rt.version != abiVersion {
 		// The compiler and the runtime come from the same GOROOT, so
 		// this is a toolchain from another version of build.sh.
 		panic(fmt.Sprintf("percpu: this toolchain inlines percpu's critical sections (GOEXPERIMENT=rseqinline), but its runtime's gorseq ABI is version %d, not %d: rebuild the toolchain with this module's build.sh, or build with GOEXPERIMENT=norseqinline", rt.version, abiVersion))
 	}
 	inline.gm, inline.ma = rt.gM, rt.mArea
-	// As initRuntimeABI decides (status.go's init runs after this one):
-	// without both offsets the sequence would read g+0 as an m.
-	if (rt.mode == rtModeOwn || rt.mode == rtModeGlibc) && rt.gM != 0 && rt.mArea != 0 {
+	if runtimeRseq {
 		inline.shards = uint32(shardCount)
 	}
 }

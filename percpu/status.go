@@ -134,6 +134,7 @@ var (
 func init() {
 	initFallback()
 	fallbackReason = initRuntimeABI()
+	initInline(fallbackReason == "")
 	featureSize, regLength = rt.featureSize, rt.length
 	switch {
 	case !archRseq:
